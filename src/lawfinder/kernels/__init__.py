@@ -1,0 +1,1 @@
+"""Numba kernels on flat arrays: evaluation, derivatives, fitting, variation."""

@@ -1,0 +1,370 @@
+"""Exact derivatives with respect to the constants, and Levenberg-Marquardt.
+
+Derivatives are propagated in forward mode alongside the values: the stack
+holds, per level, the values of a row block and, when that subtree contains a
+constant (``active``), their derivatives with respect to every constant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._config import ROW_BLOCK, kernel
+from ..operators import (
+    ABS, ADD, CONSTANT, COS, CUBE, DIV, EXP, INV, LOG, MUL, NEG, POW, SIN,
+    SQRT, SQUARE, SUB, TAN, TANH, VARIABLE,
+)
+from .evaluate import program_loss, stack_depth
+
+
+@kernel
+def _scale_derivatives(derivatives, active, top, factor, n, n_constants):
+    """Chain rule for a unary node: d(f(a)) = f'(a) da, with f'(a) in ``factor``."""
+    if active[top]:
+        for j in range(n_constants):
+            for i in range(n):
+                derivatives[top, j, i] *= factor[i]
+
+
+@kernel
+def _jacobian_block(
+    opcodes, arguments, length, constants, n_constants, XT, start, n,
+    values, derivatives, active, factor,
+):
+    """Values and derivatives of rows ``start:start+n``, left at stack level 0."""
+    top = -1
+    for k in range(length):
+        op = opcodes[k]
+        if op == VARIABLE:
+            top += 1
+            column = XT[arguments[k]]
+            for i in range(n):
+                values[top, i] = column[start + i]
+            active[top] = False
+        elif op == CONSTANT:
+            top += 1
+            slot = arguments[k]
+            value = constants[slot]
+            for i in range(n):
+                values[top, i] = value
+            for j in range(n_constants):
+                fill = 1.0 if j == slot else 0.0
+                for i in range(n):
+                    derivatives[top, j, i] = fill
+            active[top] = True
+        elif op <= POW:
+            top -= 1
+            a = top
+            b = top + 1
+            if op == ADD or op == SUB:
+                sign = 1.0 if op == ADD else -1.0
+                if active[b]:
+                    if active[a]:
+                        for j in range(n_constants):
+                            for i in range(n):
+                                derivatives[a, j, i] += sign * derivatives[b, j, i]
+                    else:
+                        for j in range(n_constants):
+                            for i in range(n):
+                                derivatives[a, j, i] = sign * derivatives[b, j, i]
+                for i in range(n):
+                    values[a, i] = values[a, i] + sign * values[b, i]
+            elif op == MUL:
+                if active[a]:
+                    for j in range(n_constants):
+                        for i in range(n):
+                            derivatives[a, j, i] *= values[b, i]
+                if active[b]:
+                    if active[a]:
+                        for j in range(n_constants):
+                            for i in range(n):
+                                derivatives[a, j, i] += values[a, i] * derivatives[b, j, i]
+                    else:
+                        for j in range(n_constants):
+                            for i in range(n):
+                                derivatives[a, j, i] = values[a, i] * derivatives[b, j, i]
+                for i in range(n):
+                    values[a, i] = values[a, i] * values[b, i]
+            elif op == DIV:
+                for i in range(n):
+                    values[a, i] = values[a, i] / values[b, i]
+                # d(a/b) = (da - (a/b) db) / b
+                if active[a]:
+                    for j in range(n_constants):
+                        for i in range(n):
+                            derivatives[a, j, i] /= values[b, i]
+                if active[b]:
+                    if active[a]:
+                        for j in range(n_constants):
+                            for i in range(n):
+                                derivatives[a, j, i] -= (
+                                    values[a, i] * derivatives[b, j, i] / values[b, i]
+                                )
+                    else:
+                        for j in range(n_constants):
+                            for i in range(n):
+                                derivatives[a, j, i] = (
+                                    -values[a, i] * derivatives[b, j, i] / values[b, i]
+                                )
+            else:
+                # d(a^b) = b a^(b-1) da + a^b log(a) db; scale db in place first.
+                if active[b]:
+                    for i in range(n):
+                        factor[i] = values[a, i] ** values[b, i] * np.log(values[a, i])
+                    for j in range(n_constants):
+                        for i in range(n):
+                            derivatives[b, j, i] *= factor[i]
+                if active[a]:
+                    for i in range(n):
+                        factor[i] = values[b, i] * values[a, i] ** (values[b, i] - 1.0)
+                    for j in range(n_constants):
+                        for i in range(n):
+                            derivatives[a, j, i] *= factor[i]
+                if active[b]:
+                    for j in range(n_constants):
+                        for i in range(n):
+                            if active[a]:
+                                derivatives[a, j, i] += derivatives[b, j, i]
+                            else:
+                                derivatives[a, j, i] = derivatives[b, j, i]
+                for i in range(n):
+                    values[a, i] = values[a, i] ** values[b, i]
+            active[a] = active[a] or active[b]
+        else:
+            _unary_with_derivative(op, values, derivatives, active, top, factor, n, n_constants)
+
+
+@kernel
+def _unary_with_derivative(op, values, derivatives, active, top, factor, n, n_constants):
+    """Apply a unary operator to stack level ``top`` and its derivatives."""
+    if op == NEG:
+        for i in range(n):
+            factor[i] = -1.0
+            values[top, i] = -values[top, i]
+    elif op == SQUARE:
+        for i in range(n):
+            a = values[top, i]
+            factor[i] = 2.0 * a
+            values[top, i] = a * a
+    elif op == CUBE:
+        for i in range(n):
+            a = values[top, i]
+            factor[i] = 3.0 * a * a
+            values[top, i] = a * a * a
+    elif op == SQRT:
+        for i in range(n):
+            root = np.sqrt(values[top, i])
+            factor[i] = 0.5 / root
+            values[top, i] = root
+    elif op == EXP:
+        for i in range(n):
+            e = np.exp(values[top, i])
+            factor[i] = e
+            values[top, i] = e
+    elif op == LOG:
+        for i in range(n):
+            a = values[top, i]
+            factor[i] = 1.0 / a
+            values[top, i] = np.log(a)
+    elif op == SIN:
+        for i in range(n):
+            a = values[top, i]
+            factor[i] = np.cos(a)
+            values[top, i] = np.sin(a)
+    elif op == COS:
+        for i in range(n):
+            a = values[top, i]
+            factor[i] = -np.sin(a)
+            values[top, i] = np.cos(a)
+    elif op == TAN:
+        for i in range(n):
+            t = np.tan(values[top, i])
+            factor[i] = 1.0 + t * t
+            values[top, i] = t
+    elif op == TANH:
+        for i in range(n):
+            t = np.tanh(values[top, i])
+            factor[i] = 1.0 - t * t
+            values[top, i] = t
+    elif op == ABS:
+        for i in range(n):
+            a = values[top, i]
+            factor[i] = np.sign(a)
+            values[top, i] = np.abs(a)
+    elif op == INV:
+        for i in range(n):
+            r = 1.0 / values[top, i]
+            factor[i] = -r * r
+            values[top, i] = r
+    _scale_derivatives(derivatives, active, top, factor, n, n_constants)
+
+
+@kernel
+def count_constants(opcodes, length):
+    """Number of constant nodes (and so of constant slots) of a program."""
+    count = 0
+    for k in range(length):
+        if opcodes[k] == CONSTANT:
+            count += 1
+    return count
+
+
+@kernel
+def make_scratch(capacity, max_constants):
+    """Scratch arrays for ``normal_equations``: values, derivatives, flags, factor."""
+    values = np.empty((capacity, ROW_BLOCK))
+    derivatives = np.empty((capacity, max(max_constants, 1), ROW_BLOCK))
+    active = np.zeros(capacity, dtype=np.bool_)
+    factor = np.empty(ROW_BLOCK)
+    return values, derivatives, active, factor
+
+
+@kernel
+def normal_equations(
+    opcodes, arguments, length, constants, n_constants, XT, y, weights,
+    jtj, jtr, values, derivatives, active, factor,
+):
+    """Fill ``jtj = J^T W J`` and ``jtr = J^T W r`` and return the loss.
+
+    ``r = f - y``; the loss is the weighted mean squared error, or ``inf``
+    when any value or derivative is not finite.
+    """
+    n_rows = XT.shape[1]
+    weighted = weights.shape[0] > 0
+    jtj[:n_constants, :n_constants] = 0.0
+    jtr[:n_constants] = 0.0
+    total = 0.0
+    for start in range(0, n_rows, ROW_BLOCK):
+        n = min(ROW_BLOCK, n_rows - start)
+        _jacobian_block(
+            opcodes, arguments, length, constants, n_constants, XT, start, n,
+            values, derivatives, active, factor,
+        )
+        for i in range(n):
+            residual = values[0, i] - y[start + i]
+            w = weights[start + i] if weighted else 1.0
+            total += w * residual * residual
+            factor[i] = w * residual
+        if not active[0]:
+            continue
+        for j in range(n_constants):
+            s = 0.0
+            for i in range(n):
+                s += derivatives[0, j, i] * factor[i]
+            jtr[j] += s
+            for m in range(j + 1):
+                s = 0.0
+                for i in range(n):
+                    if weighted:
+                        s += weights[start + i] * derivatives[0, j, i] * derivatives[0, m, i]
+                    else:
+                        s += derivatives[0, j, i] * derivatives[0, m, i]
+                jtj[j, m] += s
+    for j in range(n_constants):
+        for m in range(j):
+            jtj[m, j] = jtj[j, m]
+    weight_sum = 0.0
+    if weighted:
+        for i in range(n_rows):
+            weight_sum += weights[i]
+    else:
+        weight_sum = n_rows
+    loss = total / weight_sum
+    if not np.isfinite(loss):
+        return np.inf
+    for j in range(n_constants):
+        if not np.isfinite(jtr[j]) or not np.isfinite(jtj[j, j]):
+            return np.inf
+    return loss
+
+
+@kernel
+def _solve_damped(jtj, jtr, n_constants, damping, step, work):
+    """Solve ``(J^T J + damping * diag(J^T J)) step = -J^T r`` by Cholesky.
+
+    Returns False when the damped matrix is not positive definite.
+    """
+    for j in range(n_constants):
+        for m in range(n_constants):
+            work[j, m] = jtj[j, m]
+        work[j, j] += damping * jtj[j, j] + 1e-12 * (1.0 + jtj[j, j])
+    for j in range(n_constants):
+        for m in range(j + 1):
+            s = work[j, m]
+            for p in range(m):
+                s -= work[j, p] * work[m, p]
+            if j == m:
+                if s <= 0.0 or not np.isfinite(s):
+                    return False
+                work[j, j] = np.sqrt(s)
+            else:
+                work[j, m] = s / work[m, m]
+    for j in range(n_constants):
+        s = -jtr[j]
+        for p in range(j):
+            s -= work[j, p] * step[p]
+        step[j] = s / work[j, j]
+    for j in range(n_constants - 1, -1, -1):
+        s = step[j]
+        for p in range(j + 1, n_constants):
+            s -= work[p, j] * step[p]
+        step[j] = s / work[j, j]
+    return True
+
+
+@kernel
+def fit_constants(
+    opcodes, arguments, length, constants, XT, y, weights, max_iterations,
+    scratch_values, derivatives, active, factor, loss_stack,
+):
+    """Fit a program's constants in place by Levenberg-Marquardt.
+
+    Returns ``(loss, n_evaluations)``; each pass over the data, with or
+    without derivatives, counts as one evaluation. The constants are only
+    changed when the loss improves.
+    """
+    n_constants = count_constants(opcodes, length)
+    if n_constants == 0:
+        loss = program_loss(opcodes, arguments, length, constants, XT, y, weights, loss_stack)
+        return loss, 1
+    jtj = np.empty((n_constants, n_constants))
+    jtr = np.empty(n_constants)
+    work = np.empty((n_constants, n_constants))
+    step = np.empty(n_constants)
+    trial = constants.copy()
+    loss = normal_equations(
+        opcodes, arguments, length, constants, n_constants, XT, y, weights,
+        jtj, jtr, scratch_values, derivatives, active, factor,
+    )
+    n_evaluations = 1
+    if not np.isfinite(loss):
+        return loss, n_evaluations
+    damping = 1e-3
+    for _ in range(max_iterations):
+        improved = False
+        while damping < 1e8:
+            if _solve_damped(jtj, jtr, n_constants, damping, step, work):
+                for j in range(n_constants):
+                    trial[j] = constants[j] + step[j]
+                trial_loss = program_loss(
+                    opcodes, arguments, length, trial, XT, y, weights, loss_stack
+                )
+                n_evaluations += 1
+                if trial_loss < loss:
+                    improved = True
+                    break
+            damping *= 10.0
+        if not improved:
+            break
+        relative_gain = (loss - trial_loss) / max(loss, 1e-300)
+        for j in range(n_constants):
+            constants[j] = trial[j]
+        damping = max(damping * 0.1, 1e-9)
+        loss = normal_equations(
+            opcodes, arguments, length, constants, n_constants, XT, y, weights,
+            jtj, jtr, scratch_values, derivatives, active, factor,
+        )
+        n_evaluations += 1
+        if relative_gain < 1e-10 or loss == 0.0:
+            break
+    return loss, n_evaluations

@@ -1,0 +1,1 @@
+"""The search: islands of programs evolving under selection, and its driver."""

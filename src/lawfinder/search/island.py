@@ -1,0 +1,178 @@
+"""Islands: populations of programs and the cycle that evolves one of them.
+
+An island is plain numpy arrays plus its random state, so it can be evolved
+in a thread or sent to a Dask worker alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels.evaluate import population_losses
+from ..kernels.evolve import evolve_cycle, optimize_members, random_population
+from ..kernels.random import new_state
+from ..kernels.variation import N_MUTATIONS
+from ..operators import N_OPCODES, OPERATORS
+from .options import SearchOptions
+
+# Relative frequency of each mutation kind, in the order of kernels.variation.
+DEFAULT_MUTATION_WEIGHTS = (
+    0.2,  # mutate a constant
+    0.5,  # change an operator
+    0.5,  # change a leaf
+    0.1,  # swap operands
+    0.8,  # add a node at a leaf
+    1.5,  # insert a node anywhere
+    1.5,  # delete a node
+    0.3,  # replace a subtree
+    0.05,  # fold constants
+    0.01,  # start afresh
+)
+assert len(DEFAULT_MUTATION_WEIGHTS) == N_MUTATIONS
+
+
+@dataclass
+class SearchData:
+    """The rows the islands see (``XT`` transposed) and the loss scale."""
+
+    XT: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray
+    loss_scale: float
+
+
+@dataclass(frozen=True)
+class CycleSettings:
+    """The options as the kernels take them: arrays and plain numbers."""
+
+    binary_ops: np.ndarray
+    unary_ops: np.ndarray
+    complexity_of: np.ndarray
+    maxsize: int
+    maxdepth: int
+    mutation_weights: np.ndarray
+    crossover_probability: float
+    tournament_size: int
+    tournament_probability: float
+    parsimony: float
+    alpha: float
+    adaptive_scaling: float
+    optimize_probability: float
+    optimize_fraction: float
+    optimizer_iterations: int
+    cycle_steps: int
+
+    @classmethod
+    def from_options(cls, options: SearchOptions) -> CycleSettings:
+        complexity_of = np.ones(N_OPCODES, dtype=np.int64)
+        for name in options.binary_operators + options.unary_operators:
+            complexity_of[OPERATORS[name].opcode] = OPERATORS[name].complexity
+        return cls(
+            binary_ops=np.array(
+                [OPERATORS[n].opcode for n in options.binary_operators], dtype=np.int64
+            ),
+            unary_ops=np.array(
+                [OPERATORS[n].opcode for n in options.unary_operators], dtype=np.int64
+            ),
+            complexity_of=complexity_of,
+            maxsize=options.maxsize,
+            maxdepth=options.maxdepth or options.maxsize,
+            mutation_weights=np.array(DEFAULT_MUTATION_WEIGHTS, dtype=np.float64),
+            crossover_probability=options.crossover_probability,
+            tournament_size=min(options.tournament_size, options.population_size),
+            tournament_probability=options.tournament_probability,
+            parsimony=options.parsimony,
+            alpha=options.alpha,
+            adaptive_scaling=options.adaptive_parsimony_scaling,
+            optimize_probability=options.optimize_probability,
+            optimize_fraction=options.optimize_fraction,
+            optimizer_iterations=options.optimizer_iterations,
+            cycle_steps=options.cycle_steps,
+        )
+
+
+@dataclass
+class Island:
+    """One population; row ``i`` of each 2-D array is member ``i``'s program."""
+
+    opcodes: np.ndarray
+    arguments: np.ndarray
+    constants: np.ndarray
+    lengths: np.ndarray
+    losses: np.ndarray
+    complexities: np.ndarray
+    births: np.ndarray
+    state: np.ndarray
+    rng: np.random.Generator
+    next_birth: int = 0
+    n_evals: int = 0
+
+    @property
+    def size(self) -> int:
+        return self.opcodes.shape[0]
+
+
+def start_island(
+    settings: CycleSettings, data: SearchData, population_size: int,
+    rng: np.random.Generator,
+) -> Island:
+    """A population of small random programs with fitted constants."""
+    capacity = settings.maxsize
+    island = Island(
+        opcodes=np.zeros((population_size, capacity), dtype=np.int64),
+        arguments=np.zeros((population_size, capacity), dtype=np.int64),
+        constants=np.zeros((population_size, capacity)),
+        lengths=np.zeros(population_size, dtype=np.int64),
+        losses=np.zeros(population_size),
+        complexities=np.zeros(population_size, dtype=np.int64),
+        births=np.arange(population_size, dtype=np.int64),
+        state=new_state(rng),
+        rng=np.random.default_rng(rng.integers(2**63)),
+        next_birth=population_size,
+    )
+    random_population(
+        island.opcodes, island.arguments, island.constants, island.lengths,
+        island.complexities, data.XT.shape[0], settings.binary_ops,
+        settings.unary_ops, settings.complexity_of, settings.maxsize,
+        settings.maxdepth, min(settings.maxsize, 7), island.state,
+    )
+    population_losses(
+        island.opcodes, island.arguments, island.lengths, island.constants,
+        data.XT, data.y, data.weights, island.losses,
+    )
+    island.n_evals += population_size
+    everyone = np.arange(population_size, dtype=np.int64)
+    island.n_evals += optimize_members(
+        island.opcodes, island.arguments, island.constants, island.lengths,
+        island.losses, everyone, data.XT, data.y, data.weights,
+        settings.optimizer_iterations,
+    )
+    return island
+
+
+def evolve_island(island: Island, data: SearchData, settings: CycleSettings) -> Island:
+    """Run one cycle on the island, then refit the constants of some members."""
+    used, island.next_birth = evolve_cycle(
+        island.opcodes, island.arguments, island.constants, island.lengths,
+        island.losses, island.complexities, island.births,
+        data.XT, data.y, data.weights, data.loss_scale,
+        settings.binary_ops, settings.unary_ops, settings.complexity_of,
+        settings.maxsize, settings.maxdepth,
+        settings.mutation_weights, settings.crossover_probability,
+        settings.tournament_size, settings.tournament_probability,
+        settings.parsimony, settings.alpha, settings.adaptive_scaling,
+        settings.optimize_probability, settings.optimizer_iterations,
+        settings.cycle_steps, island.next_birth, island.state,
+    )
+    island.n_evals += used
+
+    chosen = island.rng.random(island.size) < settings.optimize_fraction
+    members = np.flatnonzero(chosen).astype(np.int64)
+    island.n_evals += optimize_members(
+        island.opcodes, island.arguments, island.constants, island.lengths,
+        island.losses, members, data.XT, data.y, data.weights,
+        settings.optimizer_iterations,
+    )
+    return island
