@@ -10,8 +10,25 @@ import numpy as np
 
 from .._config import ROW_BLOCK, kernel
 from ..operators import (
-    ABS, ADD, CONSTANT, COS, CUBE, DIV, EXP, INV, LOG, MUL, NEG, POW, SIN,
-    SQRT, SQUARE, SUB, TAN, TANH, VARIABLE,
+    ABS,
+    ADD,
+    CONSTANT,
+    COS,
+    CUBE,
+    DIV,
+    EXP,
+    INV,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    SIN,
+    SQRT,
+    SQUARE,
+    SUB,
+    TAN,
+    TANH,
+    VARIABLE,
 )
 
 

@@ -16,7 +16,11 @@ from .evaluate import program_loss
 from .fitting import count_constants, fit_constants, make_scratch
 from .random import random_float, random_int
 from .variation import (
-    N_MUTATIONS, crossover, mutate, program_complexity, program_depth,
+    N_MUTATIONS,
+    crossover,
+    mutate,
+    program_complexity,
+    program_depth,
     random_program,
 )
 
@@ -32,9 +36,19 @@ def _crowding_factor(frequencies, complexity, population_size, adaptive_scaling)
 
 
 @kernel
-def _tournament(state, pop_loss, pop_complexity, frequencies, loss_scale, parsimony,
-                adaptive_scaling, tournament_size, tournament_probability, picks,
-                adjusted):
+def _tournament(
+    state,
+    pop_loss,
+    pop_complexity,
+    frequencies,
+    loss_scale,
+    parsimony,
+    adaptive_scaling,
+    tournament_size,
+    tournament_probability,
+    picks,
+    adjusted,
+):
     """Index of the winner of a tournament among random members."""
     population_size = pop_loss.shape[0]
     for t in range(tournament_size):
@@ -70,8 +84,24 @@ def _oldest(pop_birth):
 
 
 @kernel
-def _store(pop_o, pop_a, pop_c, pop_len, pop_loss, pop_complexity, pop_birth, slot,
-           c_o, c_a, c_c, length, loss, complexity, birth, frequencies):
+def _store(
+    pop_o,
+    pop_a,
+    pop_c,
+    pop_len,
+    pop_loss,
+    pop_complexity,
+    pop_birth,
+    slot,
+    c_o,
+    c_a,
+    c_c,
+    length,
+    loss,
+    complexity,
+    birth,
+    frequencies,
+):
     """Put a program into member ``slot``, keeping the complexity counts."""
     frequencies[pop_complexity[slot]] -= 1.0
     frequencies[complexity] += 1.0
@@ -104,14 +134,34 @@ def _pick_mutation(state, cumulative_weights):
 
 @kernel
 def evolve_cycle(
-    pop_o, pop_a, pop_c, pop_len, pop_loss, pop_complexity, pop_birth,
-    XT, y, weights, loss_scale,
-    binary_ops, unary_ops, complexity_of, maxsize, maxdepth,
-    mutation_weights, crossover_probability,
-    tournament_size, tournament_probability,
-    parsimony, alpha, adaptive_scaling,
-    optimize_probability, optimizer_iterations,
-    n_steps, next_birth, state,
+    pop_o,
+    pop_a,
+    pop_c,
+    pop_len,
+    pop_loss,
+    pop_complexity,
+    pop_birth,
+    XT,
+    y,
+    weights,
+    loss_scale,
+    binary_ops,
+    unary_ops,
+    complexity_of,
+    maxsize,
+    maxdepth,
+    mutation_weights,
+    crossover_probability,
+    tournament_size,
+    tournament_probability,
+    parsimony,
+    alpha,
+    adaptive_scaling,
+    optimize_probability,
+    optimizer_iterations,
+    n_steps,
+    next_birth,
+    state,
 ):
     """Evolve an island for ``n_steps`` steps, the temperature falling 1 -> 0.
 
@@ -135,76 +185,172 @@ def evolve_cycle(
     for step in range(n_steps):
         temperature = 1.0 - step / n_steps
         if random_float(state) < crossover_probability:
-            first = _tournament(state, pop_loss, pop_complexity, frequencies, loss_scale,
-                                parsimony, adaptive_scaling, tournament_size,
-                                tournament_probability, picks, adjusted)
-            second = _tournament(state, pop_loss, pop_complexity, frequencies,
-                                 loss_scale, parsimony, adaptive_scaling,
-                                 tournament_size, tournament_probability, picks,
-                                 adjusted)
+            first = _tournament(
+                state,
+                pop_loss,
+                pop_complexity,
+                frequencies,
+                loss_scale,
+                parsimony,
+                adaptive_scaling,
+                tournament_size,
+                tournament_probability,
+                picks,
+                adjusted,
+            )
+            second = _tournament(
+                state,
+                pop_loss,
+                pop_complexity,
+                frequencies,
+                loss_scale,
+                parsimony,
+                adaptive_scaling,
+                tournament_size,
+                tournament_probability,
+                picks,
+                adjusted,
+            )
             lengths = crossover(
-                state, pop_o[first], pop_a[first], pop_c[first], pop_len[first],
-                pop_o[second], pop_a[second], pop_c[second], pop_len[second],
-                child_o[0], child_a[0], child_c[0], child_o[1], child_a[1], child_c[1],
+                state,
+                pop_o[first],
+                pop_a[first],
+                pop_c[first],
+                pop_len[first],
+                pop_o[second],
+                pop_a[second],
+                pop_c[second],
+                pop_len[second],
+                child_o[0],
+                child_a[0],
+                child_c[0],
+                child_o[1],
+                child_a[1],
+                child_c[1],
             )
             for j in range(2):
                 length = lengths[j]
                 if not _is_valid(child_o[j], length, complexity_of, maxsize, maxdepth):
                     continue
-                loss = program_loss(child_o[j], child_a[j], length, child_c[j], XT, y,
-                                    weights, loss_stack)
+                loss = program_loss(
+                    child_o[j],
+                    child_a[j],
+                    length,
+                    child_c[j],
+                    XT,
+                    y,
+                    weights,
+                    loss_stack,
+                )
                 n_evaluations += 1
                 if not np.isfinite(loss):
                     continue
-                _store(pop_o, pop_a, pop_c, pop_len, pop_loss, pop_complexity,
-                       pop_birth, _oldest(pop_birth), child_o[j], child_a[j],
-                       child_c[j], length,
-                       loss, program_complexity(child_o[j], length, complexity_of),
-                       next_birth, frequencies)
+                _store(
+                    pop_o,
+                    pop_a,
+                    pop_c,
+                    pop_len,
+                    pop_loss,
+                    pop_complexity,
+                    pop_birth,
+                    _oldest(pop_birth),
+                    child_o[j],
+                    child_a[j],
+                    child_c[j],
+                    length,
+                    loss,
+                    program_complexity(child_o[j], length, complexity_of),
+                    next_birth,
+                    frequencies,
+                )
                 next_birth += 1
             continue
 
-        parent = _tournament(state, pop_loss, pop_complexity, frequencies, loss_scale,
-                             parsimony, adaptive_scaling, tournament_size,
-                             tournament_probability, picks, adjusted)
+        parent = _tournament(
+            state,
+            pop_loss,
+            pop_complexity,
+            frequencies,
+            loss_scale,
+            parsimony,
+            adaptive_scaling,
+            tournament_size,
+            tournament_probability,
+            picks,
+            adjusted,
+        )
         p_len = pop_len[parent]
         length = -1
         for _ in range(10):
             kind = _pick_mutation(state, cumulative)
-            length = mutate(state, kind, temperature, n_features, binary_ops,
-                            unary_ops, XT, pop_o[parent], pop_a[parent], pop_c[parent],
-                            p_len, child_o[0], child_a[0], child_c[0], loss_stack,
-                            maxsize)
+            length = mutate(
+                state,
+                kind,
+                temperature,
+                n_features,
+                binary_ops,
+                unary_ops,
+                XT,
+                pop_o[parent],
+                pop_a[parent],
+                pop_c[parent],
+                p_len,
+                child_o[0],
+                child_a[0],
+                child_c[0],
+                loss_stack,
+                maxsize,
+            )
             if _is_valid(child_o[0], length, complexity_of, maxsize, maxdepth):
                 break
             length = -1
 
         accepted = False
         if length > 0:
-            if (count_constants(child_o[0], length) > 0
-                    and random_float(state) < optimize_probability):
+            if (
+                count_constants(child_o[0], length) > 0
+                and random_float(state) < optimize_probability
+            ):
                 loss, used = fit_constants(
-                    child_o[0], child_a[0], length, child_c[0], XT, y, weights,
-                    optimizer_iterations, values, derivatives, active, factor,
+                    child_o[0],
+                    child_a[0],
+                    length,
+                    child_c[0],
+                    XT,
+                    y,
+                    weights,
+                    optimizer_iterations,
+                    values,
+                    derivatives,
+                    active,
+                    factor,
                     loss_stack,
                 )
             else:
-                loss = program_loss(child_o[0], child_a[0], length, child_c[0], XT, y,
-                                    weights, loss_stack)
+                loss = program_loss(
+                    child_o[0],
+                    child_a[0],
+                    length,
+                    child_c[0],
+                    XT,
+                    y,
+                    weights,
+                    loss_stack,
+                )
                 used = 1
             n_evaluations += used
             if np.isfinite(loss):
                 complexity = program_complexity(child_o[0], length, complexity_of)
                 old_complexity = pop_complexity[parent]
                 new_score = _score(loss, complexity, loss_scale, parsimony)
-                old_score = _score(pop_loss[parent], old_complexity, loss_scale,
-                                   parsimony)
+                old_score = _score(
+                    pop_loss[parent], old_complexity, loss_scale, parsimony
+                )
                 probability = 1.0
                 if new_score > old_score:
                     if temperature > 0.0:
                         probability = np.exp(
-                            -(new_score - old_score)
-                            / (alpha * temperature * old_score)
+                            -(new_score - old_score) / (alpha * temperature * old_score)
                         )
                     else:
                         probability = 0.0
@@ -214,17 +360,45 @@ def evolve_cycle(
                 )
                 if probability >= 1.0 or random_float(state) < probability:
                     accepted = True
-                    _store(pop_o, pop_a, pop_c, pop_len, pop_loss, pop_complexity,
-                           pop_birth, _oldest(pop_birth), child_o[0], child_a[0],
-                           child_c[0], length, loss, complexity, next_birth,
-                           frequencies)
+                    _store(
+                        pop_o,
+                        pop_a,
+                        pop_c,
+                        pop_len,
+                        pop_loss,
+                        pop_complexity,
+                        pop_birth,
+                        _oldest(pop_birth),
+                        child_o[0],
+                        child_a[0],
+                        child_c[0],
+                        length,
+                        loss,
+                        complexity,
+                        next_birth,
+                        frequencies,
+                    )
         if not accepted:
             oldest = _oldest(pop_birth)
             if oldest != parent:
-                _store(pop_o, pop_a, pop_c, pop_len, pop_loss, pop_complexity,
-                       pop_birth, oldest, pop_o[parent], pop_a[parent],
-                       pop_c[parent], p_len, pop_loss[parent], pop_complexity[parent],
-                       next_birth, frequencies)
+                _store(
+                    pop_o,
+                    pop_a,
+                    pop_c,
+                    pop_len,
+                    pop_loss,
+                    pop_complexity,
+                    pop_birth,
+                    oldest,
+                    pop_o[parent],
+                    pop_a[parent],
+                    pop_c[parent],
+                    p_len,
+                    pop_loss[parent],
+                    pop_complexity[parent],
+                    next_birth,
+                    frequencies,
+                )
             else:
                 pop_birth[parent] = next_birth
         next_birth += 1
@@ -233,16 +407,37 @@ def evolve_cycle(
 
 @kernel
 def random_population(
-    pop_o, pop_a, pop_c, pop_len, pop_complexity, n_features, binary_ops, unary_ops,
-    complexity_of, maxsize, maxdepth, max_initial_size, state,
+    pop_o,
+    pop_a,
+    pop_c,
+    pop_len,
+    pop_complexity,
+    n_features,
+    binary_ops,
+    unary_ops,
+    complexity_of,
+    maxsize,
+    maxdepth,
+    max_initial_size,
+    state,
 ):
     """Fill every member with a random valid program of 1 to ``max_initial_size``."""
     for i in range(pop_o.shape[0]):
         while True:
             size = 1 + random_int(state, max_initial_size)
             pop_c[i, :] = 0.0
-            length, _ = random_program(state, size, n_features, binary_ops, unary_ops,
-                                       pop_o[i], pop_a[i], pop_c[i], 0, 0)
+            length, _ = random_program(
+                state,
+                size,
+                n_features,
+                binary_ops,
+                unary_ops,
+                pop_o[i],
+                pop_a[i],
+                pop_c[i],
+                0,
+                0,
+            )
             if _is_valid(pop_o[i], length, complexity_of, maxsize, maxdepth):
                 break
         pop_len[i] = length
@@ -251,7 +446,16 @@ def random_population(
 
 @kernel
 def optimize_members(
-    pop_o, pop_a, pop_c, pop_len, pop_loss, members, XT, y, weights, iterations,
+    pop_o,
+    pop_a,
+    pop_c,
+    pop_len,
+    pop_loss,
+    members,
+    XT,
+    y,
+    weights,
+    iterations,
 ):
     """Refit the constants of the given members; returns the evaluations used."""
     capacity = pop_o.shape[1]
@@ -260,8 +464,19 @@ def optimize_members(
     n_evaluations = 0
     for member in members:
         loss, used = fit_constants(
-            pop_o[member], pop_a[member], pop_len[member], pop_c[member], XT, y,
-            weights, iterations, values, derivatives, active, factor, loss_stack,
+            pop_o[member],
+            pop_a[member],
+            pop_len[member],
+            pop_c[member],
+            XT,
+            y,
+            weights,
+            iterations,
+            values,
+            derivatives,
+            active,
+            factor,
+            loss_stack,
         )
         pop_loss[member] = loss
         n_evaluations += used

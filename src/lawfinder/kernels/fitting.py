@@ -11,10 +11,28 @@ import numpy as np
 
 from .._config import ROW_BLOCK, kernel
 from ..operators import (
-    ABS, ADD, CONSTANT, COS, CUBE, DIV, EXP, INV, LOG, MUL, NEG, POW, SIN,
-    SQRT, SQUARE, SUB, TAN, TANH, VARIABLE,
+    ABS,
+    ADD,
+    ARITY,
+    CONSTANT,
+    COS,
+    CUBE,
+    DIV,
+    EXP,
+    INV,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    SIN,
+    SQRT,
+    SQUARE,
+    SUB,
+    TAN,
+    TANH,
+    VARIABLE,
 )
-from .evaluate import program_loss, stack_depth
+from .evaluate import program_loss
 
 
 @kernel
@@ -27,11 +45,122 @@ def _scale_derivatives(derivatives, active, top, factor, n, n_constants):
 
 
 @kernel
+def _combine_derivatives(derivatives, active, a, b, factor, n, n_constants):
+    """Chain rule for a binary node: d = f_a da + f_b db, f_a, f_b in ``factor``."""
+    if active[a]:
+        for j in range(n_constants):
+            for i in range(n):
+                derivatives[a, j, i] *= factor[0, i]
+        if active[b]:
+            for j in range(n_constants):
+                for i in range(n):
+                    derivatives[a, j, i] += factor[1, i] * derivatives[b, j, i]
+    elif active[b]:
+        for j in range(n_constants):
+            for i in range(n):
+                derivatives[a, j, i] = factor[1, i] * derivatives[b, j, i]
+    active[a] = active[a] or active[b]
+
+
+@kernel
+def _binary_with_derivative(op, values, a, b, factor, n):
+    """Apply a binary operator to levels ``a`` and ``b``; partials into ``factor``."""
+    for i in range(n):
+        left = values[a, i]
+        right = values[b, i]
+        if op == ADD:
+            result = left + right
+            factor[0, i] = 1.0
+            factor[1, i] = 1.0
+        elif op == SUB:
+            result = left - right
+            factor[0, i] = 1.0
+            factor[1, i] = -1.0
+        elif op == MUL:
+            result = left * right
+            factor[0, i] = right
+            factor[1, i] = left
+        elif op == DIV:
+            result = left / right
+            factor[0, i] = 1.0 / right
+            factor[1, i] = -result / right
+        elif op == POW:
+            result = left**right
+            factor[0, i] = right * left ** (right - 1.0)
+            factor[1, i] = result * np.log(left)
+        else:
+            result = np.nan
+        values[a, i] = result
+
+
+@kernel
+def _unary_with_derivative(op, values, top, factor, n):
+    """Apply a unary operator to level ``top``; its derivative into ``factor[0]``."""
+    for i in range(n):
+        x = values[top, i]
+        if op == NEG:
+            result = -x
+            slope = -1.0
+        elif op == SQUARE:
+            result = x * x
+            slope = 2.0 * x
+        elif op == CUBE:
+            result = x * x * x
+            slope = 3.0 * x * x
+        elif op == SQRT:
+            result = np.sqrt(x)
+            slope = 0.5 / result
+        elif op == EXP:
+            result = np.exp(x)
+            slope = result
+        elif op == LOG:
+            result = np.log(x)
+            slope = 1.0 / x
+        elif op == SIN:
+            result = np.sin(x)
+            slope = np.cos(x)
+        elif op == COS:
+            result = np.cos(x)
+            slope = -np.sin(x)
+        elif op == TAN:
+            result = np.tan(x)
+            slope = 1.0 + result * result
+        elif op == TANH:
+            result = np.tanh(x)
+            slope = 1.0 - result * result
+        elif op == ABS:
+            result = np.abs(x)
+            slope = np.sign(x)
+        elif op == INV:
+            result = 1.0 / x
+            slope = -result * result
+        else:
+            result = np.nan
+            slope = np.nan
+        factor[0, i] = slope
+        values[top, i] = result
+
+
+@kernel
 def _jacobian_block(
-    opcodes, arguments, length, constants, n_constants, XT, start, n,
-    values, derivatives, active, factor,
+    opcodes,
+    arguments,
+    length,
+    constants,
+    n_constants,
+    XT,
+    start,
+    n,
+    values,
+    derivatives,
+    active,
+    factor,
 ):
-    """Values and derivatives of rows ``start:start+n``, left at stack level 0."""
+    """Values and derivatives of rows ``start:start+n``, left at stack level 0.
+
+    ``factor`` is scratch of shape ``(2, ROW_BLOCK)`` for the partial
+    derivatives of one node with respect to its operands.
+    """
     top = -1
     for k in range(length):
         op = opcodes[k]
@@ -52,151 +181,15 @@ def _jacobian_block(
                 for i in range(n):
                     derivatives[top, j, i] = fill
             active[top] = True
-        elif op <= POW:
+        elif ARITY[op] == 2:
             top -= 1
-            a = top
-            b = top + 1
-            if op == ADD or op == SUB:
-                sign = 1.0 if op == ADD else -1.0
-                if active[b]:
-                    if active[a]:
-                        for j in range(n_constants):
-                            for i in range(n):
-                                derivatives[a, j, i] += sign * derivatives[b, j, i]
-                    else:
-                        for j in range(n_constants):
-                            for i in range(n):
-                                derivatives[a, j, i] = sign * derivatives[b, j, i]
-                for i in range(n):
-                    values[a, i] = values[a, i] + sign * values[b, i]
-            elif op == MUL:
-                if active[a]:
-                    for j in range(n_constants):
-                        for i in range(n):
-                            derivatives[a, j, i] *= values[b, i]
-                if active[b]:
-                    if active[a]:
-                        for j in range(n_constants):
-                            for i in range(n):
-                                derivatives[a, j, i] += values[a, i] * derivatives[b, j, i]
-                    else:
-                        for j in range(n_constants):
-                            for i in range(n):
-                                derivatives[a, j, i] = values[a, i] * derivatives[b, j, i]
-                for i in range(n):
-                    values[a, i] = values[a, i] * values[b, i]
-            elif op == DIV:
-                for i in range(n):
-                    values[a, i] = values[a, i] / values[b, i]
-                # d(a/b) = (da - (a/b) db) / b
-                if active[a]:
-                    for j in range(n_constants):
-                        for i in range(n):
-                            derivatives[a, j, i] /= values[b, i]
-                if active[b]:
-                    if active[a]:
-                        for j in range(n_constants):
-                            for i in range(n):
-                                derivatives[a, j, i] -= (
-                                    values[a, i] * derivatives[b, j, i] / values[b, i]
-                                )
-                    else:
-                        for j in range(n_constants):
-                            for i in range(n):
-                                derivatives[a, j, i] = (
-                                    -values[a, i] * derivatives[b, j, i] / values[b, i]
-                                )
-            else:
-                # d(a^b) = b a^(b-1) da + a^b log(a) db; scale db in place first.
-                if active[b]:
-                    for i in range(n):
-                        factor[i] = values[a, i] ** values[b, i] * np.log(values[a, i])
-                    for j in range(n_constants):
-                        for i in range(n):
-                            derivatives[b, j, i] *= factor[i]
-                if active[a]:
-                    for i in range(n):
-                        factor[i] = values[b, i] * values[a, i] ** (values[b, i] - 1.0)
-                    for j in range(n_constants):
-                        for i in range(n):
-                            derivatives[a, j, i] *= factor[i]
-                if active[b]:
-                    for j in range(n_constants):
-                        for i in range(n):
-                            if active[a]:
-                                derivatives[a, j, i] += derivatives[b, j, i]
-                            else:
-                                derivatives[a, j, i] = derivatives[b, j, i]
-                for i in range(n):
-                    values[a, i] = values[a, i] ** values[b, i]
-            active[a] = active[a] or active[b]
+            _binary_with_derivative(op, values, top, top + 1, factor, n)
+            _combine_derivatives(
+                derivatives, active, top, top + 1, factor, n, n_constants
+            )
         else:
-            _unary_with_derivative(op, values, derivatives, active, top, factor, n, n_constants)
-
-
-@kernel
-def _unary_with_derivative(op, values, derivatives, active, top, factor, n, n_constants):
-    """Apply a unary operator to stack level ``top`` and its derivatives."""
-    if op == NEG:
-        for i in range(n):
-            factor[i] = -1.0
-            values[top, i] = -values[top, i]
-    elif op == SQUARE:
-        for i in range(n):
-            a = values[top, i]
-            factor[i] = 2.0 * a
-            values[top, i] = a * a
-    elif op == CUBE:
-        for i in range(n):
-            a = values[top, i]
-            factor[i] = 3.0 * a * a
-            values[top, i] = a * a * a
-    elif op == SQRT:
-        for i in range(n):
-            root = np.sqrt(values[top, i])
-            factor[i] = 0.5 / root
-            values[top, i] = root
-    elif op == EXP:
-        for i in range(n):
-            e = np.exp(values[top, i])
-            factor[i] = e
-            values[top, i] = e
-    elif op == LOG:
-        for i in range(n):
-            a = values[top, i]
-            factor[i] = 1.0 / a
-            values[top, i] = np.log(a)
-    elif op == SIN:
-        for i in range(n):
-            a = values[top, i]
-            factor[i] = np.cos(a)
-            values[top, i] = np.sin(a)
-    elif op == COS:
-        for i in range(n):
-            a = values[top, i]
-            factor[i] = -np.sin(a)
-            values[top, i] = np.cos(a)
-    elif op == TAN:
-        for i in range(n):
-            t = np.tan(values[top, i])
-            factor[i] = 1.0 + t * t
-            values[top, i] = t
-    elif op == TANH:
-        for i in range(n):
-            t = np.tanh(values[top, i])
-            factor[i] = 1.0 - t * t
-            values[top, i] = t
-    elif op == ABS:
-        for i in range(n):
-            a = values[top, i]
-            factor[i] = np.sign(a)
-            values[top, i] = np.abs(a)
-    elif op == INV:
-        for i in range(n):
-            r = 1.0 / values[top, i]
-            factor[i] = -r * r
-            values[top, i] = r
-    _scale_derivatives(derivatives, active, top, factor, n, n_constants)
+            _unary_with_derivative(op, values, top, factor, n)
+            _scale_derivatives(derivatives, active, top, factor[0], n, n_constants)
 
 
 @kernel
@@ -215,14 +208,26 @@ def make_scratch(capacity, max_constants):
     values = np.empty((capacity, ROW_BLOCK))
     derivatives = np.empty((capacity, max(max_constants, 1), ROW_BLOCK))
     active = np.zeros(capacity, dtype=np.bool_)
-    factor = np.empty(ROW_BLOCK)
+    factor = np.empty((2, ROW_BLOCK))
     return values, derivatives, active, factor
 
 
 @kernel
 def normal_equations(
-    opcodes, arguments, length, constants, n_constants, XT, y, weights,
-    jtj, jtr, values, derivatives, active, factor,
+    opcodes,
+    arguments,
+    length,
+    constants,
+    n_constants,
+    XT,
+    y,
+    weights,
+    jtj,
+    jtr,
+    values,
+    derivatives,
+    active,
+    factor,
 ):
     """Fill ``jtj = J^T W J`` and ``jtr = J^T W r`` and return the loss.
 
@@ -237,26 +242,40 @@ def normal_equations(
     for start in range(0, n_rows, ROW_BLOCK):
         n = min(ROW_BLOCK, n_rows - start)
         _jacobian_block(
-            opcodes, arguments, length, constants, n_constants, XT, start, n,
-            values, derivatives, active, factor,
+            opcodes,
+            arguments,
+            length,
+            constants,
+            n_constants,
+            XT,
+            start,
+            n,
+            values,
+            derivatives,
+            active,
+            factor,
         )
         for i in range(n):
             residual = values[0, i] - y[start + i]
             w = weights[start + i] if weighted else 1.0
             total += w * residual * residual
-            factor[i] = w * residual
+            factor[0, i] = w * residual
         if not active[0]:
             continue
         for j in range(n_constants):
             s = 0.0
             for i in range(n):
-                s += derivatives[0, j, i] * factor[i]
+                s += derivatives[0, j, i] * factor[0, i]
             jtr[j] += s
             for m in range(j + 1):
                 s = 0.0
                 for i in range(n):
                     if weighted:
-                        s += weights[start + i] * derivatives[0, j, i] * derivatives[0, m, i]
+                        s += (
+                            weights[start + i]
+                            * derivatives[0, j, i]
+                            * derivatives[0, m, i]
+                        )
                     else:
                         s += derivatives[0, j, i] * derivatives[0, m, i]
                 jtj[j, m] += s
@@ -314,8 +333,19 @@ def _solve_damped(jtj, jtr, n_constants, damping, step, work):
 
 @kernel
 def fit_constants(
-    opcodes, arguments, length, constants, XT, y, weights, max_iterations,
-    scratch_values, derivatives, active, factor, loss_stack,
+    opcodes,
+    arguments,
+    length,
+    constants,
+    XT,
+    y,
+    weights,
+    max_iterations,
+    scratch_values,
+    derivatives,
+    active,
+    factor,
+    loss_stack,
 ):
     """Fit a program's constants in place by Levenberg-Marquardt.
 
@@ -325,7 +355,9 @@ def fit_constants(
     """
     n_constants = count_constants(opcodes, length)
     if n_constants == 0:
-        loss = program_loss(opcodes, arguments, length, constants, XT, y, weights, loss_stack)
+        loss = program_loss(
+            opcodes, arguments, length, constants, XT, y, weights, loss_stack
+        )
         return loss, 1
     jtj = np.empty((n_constants, n_constants))
     jtr = np.empty(n_constants)
@@ -333,8 +365,20 @@ def fit_constants(
     step = np.empty(n_constants)
     trial = constants.copy()
     loss = normal_equations(
-        opcodes, arguments, length, constants, n_constants, XT, y, weights,
-        jtj, jtr, scratch_values, derivatives, active, factor,
+        opcodes,
+        arguments,
+        length,
+        constants,
+        n_constants,
+        XT,
+        y,
+        weights,
+        jtj,
+        jtr,
+        scratch_values,
+        derivatives,
+        active,
+        factor,
     )
     n_evaluations = 1
     if not np.isfinite(loss):
@@ -361,8 +405,20 @@ def fit_constants(
             constants[j] = trial[j]
         damping = max(damping * 0.1, 1e-9)
         loss = normal_equations(
-            opcodes, arguments, length, constants, n_constants, XT, y, weights,
-            jtj, jtr, scratch_values, derivatives, active, factor,
+            opcodes,
+            arguments,
+            length,
+            constants,
+            n_constants,
+            XT,
+            y,
+            weights,
+            jtj,
+            jtr,
+            scratch_values,
+            derivatives,
+            active,
+            factor,
         )
         n_evaluations += 1
         if relative_gain < 1e-10 or loss == 0.0:

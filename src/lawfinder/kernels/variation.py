@@ -109,10 +109,12 @@ def append_node(out_o, out_a, out_c, pos, n_const, opcode, argument, value):
 def append_random_leaf(state, out_o, out_a, out_c, pos, n_const, n_features):
     """Append a variable, or sometimes a standard-normal constant."""
     if n_features == 0 or random_float(state) < CONSTANT_PROBABILITY:
-        return append_node(out_o, out_a, out_c, pos, n_const, CONSTANT, 0,
-                           random_normal(state))
-    return append_node(out_o, out_a, out_c, pos, n_const, VARIABLE,
-                       random_int(state, n_features), 0.0)
+        return append_node(
+            out_o, out_a, out_c, pos, n_const, CONSTANT, 0, random_normal(state)
+        )
+    return append_node(
+        out_o, out_a, out_c, pos, n_const, VARIABLE, random_int(state, n_features), 0.0
+    )
 
 
 @kernel
@@ -126,8 +128,9 @@ def _can_finish(remaining, height, has_unary):
 
 
 @kernel
-def random_program(state, size, n_features, binary_ops, unary_ops,
-                   out_o, out_a, out_c, pos, n_const):
+def random_program(
+    state, size, n_features, binary_ops, unary_ops, out_o, out_a, out_c, pos, n_const
+):
     """Append a random program of exactly ``size`` nodes (when one exists)."""
     has_unary = unary_ops.shape[0] > 0
     if not has_unary and size % 2 == 0:
@@ -143,8 +146,9 @@ def random_program(state, size, n_features, binary_ops, unary_ops,
         weight_binary = 0.35 if can_binary else 0.0
         draw = random_float(state) * (weight_leaf + weight_unary + weight_binary)
         if draw < weight_leaf:
-            pos, n_const = append_random_leaf(state, out_o, out_a, out_c, pos,
-                                              n_const, n_features)
+            pos, n_const = append_random_leaf(
+                state, out_o, out_a, out_c, pos, n_const, n_features
+            )
             height += 1
         elif draw < weight_leaf + weight_unary:
             op = unary_ops[random_int(state, unary_ops.shape[0])]
@@ -236,7 +240,9 @@ def mutate_leaf(state, n_features, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     k = _pick_kind(state, p_o, p_len, 0)
     pos, n_const = append_segment(c_o, c_a, c_c, 0, 0, p_o, p_a, p_c, 0, k)
     pos, n_const = append_random_leaf(state, c_o, c_a, c_c, pos, n_const, n_features)
-    pos, n_const = append_segment(c_o, c_a, c_c, pos, n_const, p_o, p_a, p_c, k + 1, p_len)
+    pos, n_const = append_segment(
+        c_o, c_a, c_c, pos, n_const, p_o, p_a, p_c, k + 1, p_len
+    )
     return pos
 
 
@@ -256,8 +262,9 @@ def swap_operands(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
 
 
 @kernel
-def _wrap(state, k, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len,
-          c_o, c_a, c_c):
+def _wrap(
+    state, k, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
+):
     """Put a new operator above the subtree rooted at ``k``."""
     start = subtree_start(p_o, k)
     pos, n = append_segment(c_o, c_a, c_c, 0, 0, p_o, p_a, p_c, 0, start)
@@ -279,21 +286,25 @@ def _wrap(state, k, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len,
 
 
 @kernel
-def add_node(state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len,
-             c_o, c_a, c_c):
+def add_node(
+    state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
+):
     """Put a new operator above a random leaf: the tree grows at its edge."""
     k = _pick_kind(state, p_o, p_len, 0)
-    return _wrap(state, k, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len,
-                 c_o, c_a, c_c)
+    return _wrap(
+        state, k, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
+    )
 
 
 @kernel
-def insert_node(state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len,
-                c_o, c_a, c_c):
+def insert_node(
+    state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
+):
     """Put a new operator above a random node, the root included."""
     k = random_int(state, p_len)
-    return _wrap(state, k, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len,
-                 c_o, c_a, c_c)
+    return _wrap(
+        state, k, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
+    )
 
 
 @kernel
@@ -318,15 +329,17 @@ def delete_node(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
 
 
 @kernel
-def replace_subtree(state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len,
-                    c_o, c_a, c_c):
+def replace_subtree(
+    state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
+):
     """Replace a random subtree by a random program of 1 to 7 nodes."""
     k = random_int(state, p_len)
     start = subtree_start(p_o, k)
     pos, n = append_segment(c_o, c_a, c_c, 0, 0, p_o, p_a, p_c, 0, start)
     size = 1 + random_int(state, 7)
-    pos, n = random_program(state, size, n_features, binary_ops, unary_ops,
-                            c_o, c_a, c_c, pos, n)
+    pos, n = random_program(
+        state, size, n_features, binary_ops, unary_ops, c_o, c_a, c_c, pos, n
+    )
     pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, k + 1, p_len)
     return pos
 
@@ -343,12 +356,17 @@ def simplify(XT, p_o, p_a, p_c, p_len, c_o, c_a, c_c, stack):
     k = 0
     while k < length:
         arity = ARITY[c_o[k]]
-        if arity == 0 or c_o[k - 1] != CONSTANT or (arity == 2 and c_o[k - 2] != CONSTANT):
+        if (
+            arity == 0
+            or c_o[k - 1] != CONSTANT
+            or (arity == 2 and c_o[k - 2] != CONSTANT)
+        ):
             k += 1
             continue
         start = k - arity
-        _evaluate_block(c_o[start:k + 1], c_a[start:k + 1], arity + 1, c_c, XT, 0, 1,
-                        stack)
+        _evaluate_block(
+            c_o[start : k + 1], c_a[start : k + 1], arity + 1, c_c, XT, 0, 1, stack
+        )
         value = stack[0, 0]
         # The folded constant takes the slot of the first operand; later
         # slots shift down by the number of constants removed.
@@ -369,8 +387,9 @@ def simplify(XT, p_o, p_a, p_c, p_len, c_o, c_a, c_c, stack):
 
 
 @kernel
-def crossover(state, a_o, a_a, a_c, a_len, b_o, b_a, b_c, b_len,
-              c_o, c_a, c_c, d_o, d_a, d_c):
+def crossover(
+    state, a_o, a_a, a_c, a_len, b_o, b_a, b_c, b_len, c_o, c_a, c_c, d_o, d_a, d_c
+):
     """Exchange a random subtree of ``a`` with one of ``b``: children c and d."""
     ka = random_int(state, a_len)
     kb = random_int(state, b_len)
@@ -386,32 +405,83 @@ def crossover(state, a_o, a_a, a_c, a_len, b_o, b_a, b_c, b_len,
 
 
 @kernel
-def mutate(state, kind, temperature, n_features, binary_ops, unary_ops, XT,
-           p_o, p_a, p_c, p_len, c_o, c_a, c_c, stack, maxsize):
+def mutate(
+    state,
+    kind,
+    temperature,
+    n_features,
+    binary_ops,
+    unary_ops,
+    XT,
+    p_o,
+    p_a,
+    p_c,
+    p_len,
+    c_o,
+    c_a,
+    c_c,
+    stack,
+    maxsize,
+):
     """Apply mutation ``kind`` to the parent, writing the child; see constants."""
     if kind == MUTATE_CONSTANT:
         return mutate_constant(state, temperature, p_o, p_a, p_c, p_len, c_o, c_a, c_c)
     if kind == MUTATE_OPERATOR:
-        return mutate_operator(state, binary_ops, unary_ops, p_o, p_a, p_c, p_len,
-                               c_o, c_a, c_c)
+        return mutate_operator(
+            state, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
+        )
     if kind == MUTATE_LEAF:
         return mutate_leaf(state, n_features, p_o, p_a, p_c, p_len, c_o, c_a, c_c)
     if kind == SWAP_OPERANDS:
         return swap_operands(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c)
     if kind == ADD_NODE:
-        return add_node(state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len,
-                        c_o, c_a, c_c)
+        return add_node(
+            state,
+            n_features,
+            binary_ops,
+            unary_ops,
+            p_o,
+            p_a,
+            p_c,
+            p_len,
+            c_o,
+            c_a,
+            c_c,
+        )
     if kind == INSERT_NODE:
-        return insert_node(state, n_features, binary_ops, unary_ops, p_o, p_a, p_c,
-                           p_len, c_o, c_a, c_c)
+        return insert_node(
+            state,
+            n_features,
+            binary_ops,
+            unary_ops,
+            p_o,
+            p_a,
+            p_c,
+            p_len,
+            c_o,
+            c_a,
+            c_c,
+        )
     if kind == DELETE_NODE:
         return delete_node(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c)
     if kind == REPLACE_SUBTREE:
-        return replace_subtree(state, n_features, binary_ops, unary_ops, p_o, p_a, p_c,
-                               p_len, c_o, c_a, c_c)
+        return replace_subtree(
+            state,
+            n_features,
+            binary_ops,
+            unary_ops,
+            p_o,
+            p_a,
+            p_c,
+            p_len,
+            c_o,
+            c_a,
+            c_c,
+        )
     if kind == SIMPLIFY:
         return simplify(XT, p_o, p_a, p_c, p_len, c_o, c_a, c_c, stack)
     size = 1 + random_int(state, max(1, maxsize // 3))
-    pos, n = random_program(state, size, n_features, binary_ops, unary_ops,
-                            c_o, c_a, c_c, 0, 0)
+    pos, n = random_program(
+        state, size, n_features, binary_ops, unary_ops, c_o, c_a, c_c, 0, 0
+    )
     return pos

@@ -67,7 +67,10 @@ def run_search(
     SearchResult
     """
     clock = _Clock()
-    rng = np.random.default_rng(options.random_state)
+    seed = options.random_state
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
     settings = CycleSettings.from_options(options)
     full_data, search_data = _prepare_data(X, y, weights, options.max_rows, rng)
 
@@ -85,15 +88,26 @@ def run_search(
         extra_evals = _collect(hall_of_fame, islands, search_data)
 
         iteration, stopped_by, extra_evals = _run_iterations(
-            islands, hall_of_fame, search_data, settings, options, callbacks,
-            executor, rng, clock, extra_evals,
+            islands,
+            hall_of_fame,
+            search_data,
+            settings,
+            options,
+            callbacks,
+            executor,
+            rng,
+            clock,
+            extra_evals,
         )
     finally:
         if own_executor:
             executor.close()
 
     since = time.perf_counter()
-    extra_evals += _finish(hall_of_fame, search_data, full_data)
+    try:
+        extra_evals += _finish(hall_of_fame, search_data, full_data)
+    except KeyboardInterrupt:
+        stopped_by = "interrupt"
     clock.add("finish", since)
     n_evals = sum(island.n_evals for island in islands) + extra_evals
     logger.info("search stopped by %s after %d iterations", stopped_by, iteration)
@@ -104,6 +118,7 @@ def run_search(
         elapsed=clock.elapsed(),
         stopped_by=stopped_by,
         timings=clock.timings,
+        seed=seed,
     )
 
 
@@ -132,15 +147,23 @@ def _search_data(X, y, weights) -> SearchData:
 
 
 def _run_iterations(
-    islands, hall_of_fame, data, settings, options, callbacks, executor, rng, clock,
+    islands,
+    hall_of_fame,
+    data,
+    settings,
+    options,
+    callbacks,
+    executor,
+    rng,
+    clock,
     extra_evals,
 ):
     """Evolve, collect and migrate until a stopping rule fires."""
     iteration = 0
-    stopped_by = "niterations"
     while True:
-        stopped_by = _stop_reason(iteration, islands, hall_of_fame, options, clock,
-                                  extra_evals)
+        stopped_by = _stop_reason(
+            iteration, islands, hall_of_fame, options, clock, extra_evals
+        )
         if stopped_by:
             return iteration, stopped_by, extra_evals
         try:
@@ -151,12 +174,20 @@ def _run_iterations(
             extra_evals += _collect(hall_of_fame, islands, data)
             _migrate(islands, hall_of_fame, options.migration_fraction, rng)
             clock.add("hall_of_fame", since)
+            iteration += 1
+            stop = _report(
+                callbacks,
+                iteration,
+                islands,
+                hall_of_fame,
+                options,
+                clock,
+                extra_evals,
+            )
         except KeyboardInterrupt:
             logger.warning("interrupted: keeping the hall of fame found so far")
             return iteration, "interrupt", extra_evals
-        iteration += 1
-        if _report(callbacks, iteration, islands, hall_of_fame, options, clock,
-                   extra_evals):
+        if stop:
             return iteration, "callback", extra_evals
 
 
@@ -168,8 +199,10 @@ def _stop_reason(iteration, islands, hall_of_fame, options, clock, extra_evals):
     n_evals = sum(island.n_evals for island in islands) + extra_evals
     if options.max_evals is not None and n_evals >= options.max_evals:
         return "max_evals"
-    if (options.loss_threshold is not None
-            and np.min(hall_of_fame.losses) <= options.loss_threshold):
+    if (
+        options.loss_threshold is not None
+        and np.min(hall_of_fame.losses) <= options.loss_threshold
+    ):
         return "loss_threshold"
     return ""
 

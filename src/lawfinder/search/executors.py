@@ -25,7 +25,9 @@ class ThreadExecutor:
     def map(self, function: Callable, islands: Sequence, *arguments) -> list:
         if self._pool is None:
             return [function(island, *arguments) for island in islands]
-        futures = [self._pool.submit(function, island, *arguments) for island in islands]
+        futures = [
+            self._pool.submit(function, island, *arguments) for island in islands
+        ]
         try:
             return [future.result() for future in futures]
         except BaseException:
@@ -67,7 +69,8 @@ class DaskExecutor:
     def map(self, function: Callable, islands: Sequence, *arguments) -> list:
         shared = [self._scatter(argument) for argument in arguments]
         futures = [
-            self.client.submit(function, island, *shared, pure=False) for island in islands
+            self.client.submit(function, island, *shared, pure=False)
+            for island in islands
         ]
         return self.client.gather(futures)
 

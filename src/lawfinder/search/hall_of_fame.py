@@ -44,8 +44,15 @@ class HallOfFame:
     def refit(self, slots: np.ndarray, data: SearchData, iterations: int) -> int:
         """Refit the constants of the given slots; returns evaluations used."""
         return optimize_members(
-            self.opcodes, self.arguments, self.constants, self.lengths, self.losses,
-            np.asarray(slots, dtype=np.int64), data.XT, data.y, data.weights,
+            self.opcodes,
+            self.arguments,
+            self.constants,
+            self.lengths,
+            self.losses,
+            np.asarray(slots, dtype=np.int64),
+            data.XT,
+            data.y,
+            data.weights,
             iterations,
         )
 
@@ -54,7 +61,7 @@ class HallOfFame:
         return np.flatnonzero(np.isfinite(self.losses))
 
     def entries(self, data: SearchData | None = None) -> list[HallOfFameEntry]:
-        """Copies of every occupied slot, with standard errors when ``data`` is given."""
+        """Copies of the occupied slots; with ``data``, also standard errors."""
         entries = []
         for complexity in self.occupied():
             length = self.lengths[complexity]
@@ -79,7 +86,9 @@ class HallOfFame:
 
 
 def standard_errors(
-    opcodes: np.ndarray, arguments: np.ndarray, constants: np.ndarray,
+    opcodes: np.ndarray,
+    arguments: np.ndarray,
+    constants: np.ndarray,
     data: SearchData,
 ) -> np.ndarray:
     """Standard errors of fitted constants: sqrt(diag(s^2 (J^T W J)^-1)).
@@ -94,8 +103,20 @@ def standard_errors(
     jtj = np.empty((n_constants, n_constants))
     jtr = np.empty(n_constants)
     loss = normal_equations(
-        opcodes, arguments, length, constants, n_constants, data.XT, data.y,
-        data.weights, jtj, jtr, values, derivatives, active, factor,
+        opcodes,
+        arguments,
+        length,
+        constants,
+        n_constants,
+        data.XT,
+        data.y,
+        data.weights,
+        jtj,
+        jtr,
+        values,
+        derivatives,
+        active,
+        factor,
     )
     n_rows = data.y.shape[0]
     if not np.isfinite(loss) or n_rows <= n_constants:

@@ -115,7 +115,9 @@ class Island:
 
 
 def start_island(
-    settings: CycleSettings, data: SearchData, population_size: int,
+    settings: CycleSettings,
+    data: SearchData,
+    population_size: int,
     rng: np.random.Generator,
 ) -> Island:
     """A population of small random programs with fitted constants."""
@@ -133,20 +135,42 @@ def start_island(
         next_birth=population_size,
     )
     random_population(
-        island.opcodes, island.arguments, island.constants, island.lengths,
-        island.complexities, data.XT.shape[0], settings.binary_ops,
-        settings.unary_ops, settings.complexity_of, settings.maxsize,
-        settings.maxdepth, min(settings.maxsize, 7), island.state,
+        island.opcodes,
+        island.arguments,
+        island.constants,
+        island.lengths,
+        island.complexities,
+        data.XT.shape[0],
+        settings.binary_ops,
+        settings.unary_ops,
+        settings.complexity_of,
+        settings.maxsize,
+        settings.maxdepth,
+        min(settings.maxsize, 7),
+        island.state,
     )
     population_losses(
-        island.opcodes, island.arguments, island.lengths, island.constants,
-        data.XT, data.y, data.weights, island.losses,
+        island.opcodes,
+        island.arguments,
+        island.lengths,
+        island.constants,
+        data.XT,
+        data.y,
+        data.weights,
+        island.losses,
     )
     island.n_evals += population_size
     everyone = np.arange(population_size, dtype=np.int64)
     island.n_evals += optimize_members(
-        island.opcodes, island.arguments, island.constants, island.lengths,
-        island.losses, everyone, data.XT, data.y, data.weights,
+        island.opcodes,
+        island.arguments,
+        island.constants,
+        island.lengths,
+        island.losses,
+        everyone,
+        data.XT,
+        data.y,
+        data.weights,
         settings.optimizer_iterations,
     )
     return island
@@ -155,24 +179,49 @@ def start_island(
 def evolve_island(island: Island, data: SearchData, settings: CycleSettings) -> Island:
     """Run one cycle on the island, then refit the constants of some members."""
     used, island.next_birth = evolve_cycle(
-        island.opcodes, island.arguments, island.constants, island.lengths,
-        island.losses, island.complexities, island.births,
-        data.XT, data.y, data.weights, data.loss_scale,
-        settings.binary_ops, settings.unary_ops, settings.complexity_of,
-        settings.maxsize, settings.maxdepth,
-        settings.mutation_weights, settings.crossover_probability,
-        settings.tournament_size, settings.tournament_probability,
-        settings.parsimony, settings.alpha, settings.adaptive_scaling,
-        settings.optimize_probability, settings.optimizer_iterations,
-        settings.cycle_steps, island.next_birth, island.state,
+        island.opcodes,
+        island.arguments,
+        island.constants,
+        island.lengths,
+        island.losses,
+        island.complexities,
+        island.births,
+        data.XT,
+        data.y,
+        data.weights,
+        data.loss_scale,
+        settings.binary_ops,
+        settings.unary_ops,
+        settings.complexity_of,
+        settings.maxsize,
+        settings.maxdepth,
+        settings.mutation_weights,
+        settings.crossover_probability,
+        settings.tournament_size,
+        settings.tournament_probability,
+        settings.parsimony,
+        settings.alpha,
+        settings.adaptive_scaling,
+        settings.optimize_probability,
+        settings.optimizer_iterations,
+        settings.cycle_steps,
+        island.next_birth,
+        island.state,
     )
     island.n_evals += used
 
     chosen = island.rng.random(island.size) < settings.optimize_fraction
     members = np.flatnonzero(chosen).astype(np.int64)
     island.n_evals += optimize_members(
-        island.opcodes, island.arguments, island.constants, island.lengths,
-        island.losses, members, data.XT, data.y, data.weights,
+        island.opcodes,
+        island.arguments,
+        island.constants,
+        island.lengths,
+        island.losses,
+        members,
+        data.XT,
+        data.y,
+        data.weights,
         settings.optimizer_iterations,
     )
     return island

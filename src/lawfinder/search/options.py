@@ -61,7 +61,9 @@ class SearchOptions:
         if self.max_evals is not None:
             _check_positive_int("max_evals", self.max_evals)
         if self.timeout is not None and not self.timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
+            raise ValueError(
+                f"timeout must be a positive number of seconds, got {self.timeout!r}"
+            )
         if self.niterations is None and self.timeout is None and self.max_evals is None:
             raise ValueError("set at least one of niterations, timeout or max_evals")
         if not self.parsimony >= 0:

@@ -65,3 +65,4 @@ class SearchResult:
     elapsed: float
     stopped_by: str
     timings: dict = field(default_factory=dict)
+    seed: int | None = None

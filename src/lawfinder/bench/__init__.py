@@ -1,0 +1,1 @@
+"""Benchmarks: evaluation throughput and recovery of known physics formulas."""

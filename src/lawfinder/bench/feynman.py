@@ -1,0 +1,147 @@
+"""Recovery of the Feynman equations, judged by the SRBench criterion.
+
+The equations and sampling ranges are 30 equations of the Feynman Symbolic
+Regression Database (Udrescu and Tegmark, "AI Feynman", Science Advances,
+2020), shipped as ``lawfinder/data/feynman_public.csv``. The criterion is the
+one of SRBench (La Cava et al., 2021): after rounding the model's constants
+to 3 decimals (and those below 1e-4 to 0), ``true - model`` simplifies to a
+constant or ``model / true`` to a non-zero constant; only models with test
+R^2 > 0.5 are checked.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import sympy
+from sympy.parsing.sympy_parser import parse_expr
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One benchmark equation: its formula and the range of each variable."""
+
+    name: str
+    output: str
+    formula: str
+    variables: tuple[str, ...]
+    lows: tuple[float, ...]
+    highs: tuple[float, ...]
+
+    def symbols(self) -> dict[str, sympy.Symbol]:
+        return {name: sympy.Symbol(name, real=True) for name in self.variables}
+
+    def to_sympy(self) -> sympy.Expr:
+        """The true formula; the shipped text is trusted data, not user input."""
+        local = {
+            **self.symbols(),
+            "pi": sympy.pi,
+            "exp": sympy.exp,
+            "sqrt": sympy.sqrt,
+            "ln": sympy.log,
+            "log": sympy.log,
+            "sin": sympy.sin,
+            "cos": sympy.cos,
+            "tan": sympy.tan,
+            "tanh": sympy.tanh,
+            "arcsin": sympy.asin,
+            "arccos": sympy.acos,
+        }
+        return parse_expr(self.formula, local_dict=local)
+
+    def sample(
+        self, n_rows: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw each variable uniformly in its range and evaluate the formula."""
+        X = np.column_stack(
+            [
+                rng.uniform(low, high, n_rows)
+                for low, high in zip(self.lows, self.highs, strict=True)
+            ]
+        )
+        function = sympy.lambdify(
+            [self.symbols()[name] for name in self.variables], self.to_sympy(), "numpy"
+        )
+        y = np.asarray(function(*X.T), dtype=float) * np.ones(n_rows)
+        return X, y
+
+
+def load_equations() -> list[Equation]:
+    """The 30 public Feynman equations, in the file's order."""
+    path = resources.files("lawfinder") / "data" / "feynman_public.csv"
+    with resources.as_file(path) as file:
+        table = pd.read_csv(file)
+    equations = []
+    for _, row in table.iterrows():
+        count = int(row["n_variables"])
+        equations.append(
+            Equation(
+                name=row["name"],
+                output=row["output"],
+                formula=row["formula"],
+                variables=tuple(row[f"v{i}_name"] for i in range(1, count + 1)),
+                lows=tuple(float(row[f"v{i}_low"]) for i in range(1, count + 1)),
+                highs=tuple(float(row[f"v{i}_high"]) for i in range(1, count + 1)),
+            )
+        )
+    return equations
+
+
+def add_noise(y: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """SRBench's target noise: ``y + N(0, sigma * rms(y))``."""
+    if sigma == 0:
+        return y
+    return y + rng.normal(0.0, sigma * np.sqrt(np.mean(y**2)), y.shape)
+
+
+def round_constants(expression: sympy.Expr) -> sympy.Expr:
+    """Round floats to 3 decimals, and those below 1e-4 in size to 0."""
+    replacements = {}
+    for number in expression.atoms(sympy.Float):
+        value = float(number)
+        replacements[number] = 0 if abs(value) < 1e-4 else sympy.Float(round(value, 3))
+    return expression.xreplace(replacements)
+
+
+def _is_symbolic_solution(model: sympy.Expr, true: sympy.Expr) -> bool:
+    by_name = {symbol.name: symbol for symbol in true.free_symbols}
+    model = model.xreplace(
+        {s: by_name[s.name] for s in model.free_symbols if s.name in by_name}
+    )
+    model = round_constants(model)
+    difference = sympy.simplify(true - model)
+    if not difference.free_symbols:
+        return True
+    ratio = sympy.simplify(model / true)
+    return not ratio.free_symbols and ratio != 0
+
+
+def _judge(queue, model, true):
+    queue.put(_is_symbolic_solution(model, true))
+
+
+def is_symbolic_solution(model: sympy.Expr, true: sympy.Expr, timeout: float = 30.0):
+    """SRBench's exactness test, with simplification limited to ``timeout`` seconds.
+
+    Returns True, False, or None when sympy ran out of time.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=_judge, args=(queue, model, true), daemon=True)
+    process.start()
+    process.join(timeout)
+    if process.is_alive():
+        process.kill()
+        process.join()
+        return None
+    return queue.get() if not queue.empty() else None
+
+
+def r2_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    residual = np.sum((y_true - y_pred) ** 2)
+    total = np.sum((y_true - np.mean(y_true)) ** 2)
+    return float(1.0 - residual / total) if total > 0 else float("nan")

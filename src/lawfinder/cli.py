@@ -1,0 +1,602 @@
+"""The ``lawfinder`` command line: fit a CSV file, run the demo, run benchmarks.
+
+``lawfinder fit data.csv --target y`` searches for a formula for column ``y``,
+shows the search as it runs, writes ``hall_of_fame.csv`` and ``run.json`` to a
+run folder and prints the Pareto front. ``lawfinder demo`` rediscovers Kepler's
+third law from the orbits of the planets. Exit status: 0 on success, 2 on bad
+input (a one-line ``error: ...`` on standard error), 130 when interrupted
+before there was anything to save.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import secrets
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+BENCHMARKS = ("throughput",)
+
+# Defaults of the search quoted in the help; a test keeps them in step.
+SHOWN_DEFAULTS = {
+    "niterations": 100,
+    "maxsize": 30,
+    "n_jobs": 1,
+    "binary_operators": ("add", "sub", "mul", "div"),
+    "unary_operators": ("neg", "square", "sqrt", "exp", "log", "sin", "cos"),
+}
+
+# Semi-major axes (AU): JPL, "Keplerian Elements for Approximate Positions of the
+# Major Planets" (E. M. Standish), Table 1, epoch J2000. Sidereal orbital periods:
+# NASA NSSDC Planetary Fact Sheets, converted from days to Julian years (365.25 d).
+PLANETS_FILE = "planets.csv"
+
+# Kepler's law is checked well beyond the data (0.39 to 39.5 AU), so a curve that
+# only interpolates the nine bodies does not pass for the law.
+KEPLER_CHECK_RANGE_AU = (0.1, 100.0)
+KEPLER_TOLERANCE = 0.01
+
+# Ample for the law to appear (a few seconds); the timeout keeps the demo under
+# a minute on a slow machine.
+DEMO_NITERATIONS = 100
+DEMO_TIMEOUT = 30.0
+# Planetary orbits deviate from a^1.5 by up to 0.06 %, and "best" then prefers
+# longer equations that fit those deviations; "score" picks where the loss
+# stops falling fast, the law itself.
+DEMO_MODEL_SELECTION = "score"
+# Keeps the printed front to a few lines; the law needs a complexity of 4.
+DEMO_MAXSIZE = 12
+
+
+class InputError(Exception):
+    """Bad input from the user: reported as ``error: ...`` with exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; defaults to ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 on bad input, 130 if interrupted
+        before any result existed.
+
+    Examples
+    --------
+    >>> main(["demo", "--timeout", "20"])  # doctest: +SKIP
+    0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``lawfinder`` and its subcommands."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="lawfinder",
+        description="Symbolic regression for physicists: find the formula behind data.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"lawfinder {__version__}"
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    fit = commands.add_parser(
+        "fit",
+        help="search for a formula for one column of a CSV file",
+        description="Search for a formula for the target column of a CSV file.",
+    )
+    fit.add_argument("data", type=Path, help="CSV file with a header row")
+    fit.add_argument(
+        "--target", "-t", required=True, metavar="COLUMN", help="column to explain"
+    )
+    fit.add_argument(
+        "--features",
+        type=_names,
+        metavar="COLUMNS",
+        help="comma-separated columns to use (default: every other numeric column)",
+    )
+    fit.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FOLDER",
+        help="run folder for hall_of_fame.csv and run.json "
+        "(default: a new lawfinder_run_<timestamp> folder here)",
+    )
+    _add_search_options(fit)
+    fit.set_defaults(run=_fit_command)
+
+    demo = commands.add_parser(
+        "demo",
+        help="rediscover Kepler's third law from the orbits of the planets",
+        description="Fit the orbital period of the planets and Pluto from their "
+        "semi-major axis, and check the result against Kepler's third law.",
+    )
+    demo.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=DEMO_TIMEOUT,
+        metavar="SECONDS",
+        help="stop after this many seconds (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=0, help="random seed (default: %(default)s)"
+    )
+    demo.set_defaults(run=_demo_command)
+
+    bench = commands.add_parser(
+        "bench",
+        help="run a benchmark",
+        description="Run a benchmark; the arguments after its name are its own.",
+    )
+    bench.add_argument("benchmark", choices=BENCHMARKS, help="which benchmark")
+    bench.add_argument(
+        "arguments", nargs=argparse.REMAINDER, help="arguments of the benchmark"
+    )
+    bench.set_defaults(run=_bench_command)
+    return parser
+
+
+def _add_search_options(parser: argparse.ArgumentParser) -> None:
+    # Unset options are not passed on, so the estimator's own defaults apply;
+    # importing the estimator here would slow down every command.
+    group = parser.add_argument_group("search")
+    group.add_argument(
+        "--niterations",
+        type=_positive_int,
+        metavar="N",
+        help=f"iterations of the search (default: {SHOWN_DEFAULTS['niterations']})",
+    )
+    group.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="stop after this many seconds",
+    )
+    group.add_argument(
+        "--maxsize",
+        type=_positive_int,
+        metavar="N",
+        help="largest complexity of an equation "
+        f"(default: {SHOWN_DEFAULTS['maxsize']})",
+    )
+    group.add_argument(
+        "--binary-operators",
+        type=_operators(arity=2),
+        metavar="OPERATORS",
+        help="comma-separated, e.g. +,-,*,/ (default: "
+        f"{','.join(SHOWN_DEFAULTS['binary_operators'])}); "
+        "write --binary-operators=-,+ when the list starts with a minus",
+    )
+    group.add_argument(
+        "--unary-operators",
+        type=_operators(arity=1),
+        metavar="OPERATORS",
+        help="comma-separated, e.g. sqrt,exp,log; an empty string for none "
+        f"(default: {','.join(SHOWN_DEFAULTS['unary_operators'])})",
+    )
+    group.add_argument(
+        "--seed",
+        type=int,
+        help="random seed; with one job, the same seed gives the same result "
+        "(default: a random one, recorded in run.json)",
+    )
+    group.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive_int,
+        metavar="N",
+        help=f"threads running islands (default: {SHOWN_DEFAULTS['n_jobs']})",
+    )
+
+
+def _fit_command(args: argparse.Namespace) -> int:
+    from . import SymbolicRegressor
+    from .runfiles import write_run
+
+    X, y = load_table(args.data, args.target, args.features)
+    folder, created = _prepare_run_folder(args.output)
+    console = _console()
+    _say(
+        console,
+        f"Fitting {args.target} from {', '.join(X.columns)} ({len(X)} rows); "
+        f"results go to {folder}",
+    )
+
+    # A drawn seed, not None, so that run.json says how to repeat the run.
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    settings = {
+        "binary_operators": args.binary_operators,
+        "unary_operators": args.unary_operators,
+        "maxsize": args.maxsize,
+        "niterations": args.niterations,
+        "timeout": args.timeout,
+        "n_jobs": args.jobs,
+    }
+    regressor = SymbolicRegressor(
+        random_state=seed,
+        **{name: value for name, value in settings.items() if value is not None},
+    )
+    try:
+        _search(regressor, X, y, console)
+    except BaseException:
+        if created:
+            _remove_if_empty(folder)
+        raise
+
+    data = {
+        "path": str(args.data.resolve()),
+        "target": args.target,
+        "features": list(X.columns),
+        "n_rows": len(X),
+    }
+    paths = write_run(folder, regressor, extra={"command": "fit", "data": data})
+    _report(regressor, args.target, console)
+    _say(console, f"Wrote {paths['hall_of_fame']} and {paths['run']}")
+    return EXIT_OK
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from . import SymbolicRegressor
+
+    planets = _read_planets()
+    X = pd.DataFrame({"a": planets["semi_major_axis_au"]})
+    y = planets["period_years"].rename("P")
+    console = _console()
+    _say(
+        console,
+        "Kepler's third law from real orbits: the period P (years) of the eight "
+        "planets and Pluto as a function of their semi-major axis a (AU).",
+    )
+
+    regressor = SymbolicRegressor(
+        niterations=DEMO_NITERATIONS,
+        timeout=args.timeout,
+        maxsize=DEMO_MAXSIZE,
+        model_selection=DEMO_MODEL_SELECTION,
+        random_state=args.seed,
+    )
+    _search(regressor, X, y, console)
+    _report(regressor, "P", console)
+
+    matches, verdict = kepler_verdict(regressor)
+    _say(console, verdict, style="bold green" if matches else "bold yellow")
+    return EXIT_OK
+
+
+def kepler_verdict(regressor) -> tuple[bool, str]:
+    """Whether the chosen equation is Kepler's third law, and a sentence saying so.
+
+    An equation follows the law if ``P / a**1.5`` is the same constant, within
+    ``KEPLER_TOLERANCE``, for every semi-major axis ``a`` in
+    ``KEPLER_CHECK_RANGE_AU``. If the chosen equation does not, the sentence
+    names the simplest equation of the front that does, if any.
+    """
+    low, high = KEPLER_CHECK_RANGE_AU
+    span = f"from a = {low:g} to {high:g} AU"
+    spread, constant = _kepler_spread(regressor, None)
+    if spread <= KEPLER_TOLERANCE:
+        return True, (
+            f"Matches Kepler's third law: P^2 / a^3 = {constant:.4f} yr^2/AU^3, "
+            f"constant within {spread:.2%} {span}."
+        )
+
+    verdict = (
+        "The chosen equation does not follow Kepler's third law: "
+        f"P / a^1.5 varies by {spread:.1%} {span}."
+    )
+    for index in range(len(regressor.equations_)):
+        if _kepler_spread(regressor, index)[0] <= KEPLER_TOLERANCE:
+            equation = regressor.equations_["equation"].iloc[index]
+            verdict += f" The simpler P = {equation} on the front does."
+            break
+    return False, verdict
+
+
+def _kepler_spread(regressor, index) -> tuple[float, float]:
+    """Relative spread of ``P / a**1.5`` over the check range, and its mean square.
+
+    The spread is infinite where the equation is not finite and positive.
+    """
+    import numpy as np
+    import pandas as pd
+
+    axis = np.geomspace(*KEPLER_CHECK_RANGE_AU, 61)
+    with np.errstate(all="ignore"):
+        period = regressor.predict(pd.DataFrame({"a": axis}), index=index)
+        ratio = period / axis**1.5
+    if not np.all(np.isfinite(ratio) & (ratio > 0)):
+        return np.inf, np.nan
+    return float(ratio.max() / ratio.min() - 1.0), float(np.mean(ratio) ** 2)
+
+
+def _bench_command(args: argparse.Namespace) -> int:
+    module_name = f"lawfinder.bench.{args.benchmark}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name in ("lawfinder.bench", module_name):
+            print(
+                f"error: the {args.benchmark} benchmark is not part of this "
+                f"installation of lawfinder ({module_name} is missing)",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"error: the {args.benchmark} benchmark needs {error.name!r}; "
+                "install it with: pip install 'lawfinder[bench]'",
+                file=sys.stderr,
+            )
+        return EXIT_FAILED
+    status = module.main(args.arguments)
+    return EXIT_OK if status is None else int(status)
+
+
+def load_table(path: Path, target: str, features: list[str] | None = None):
+    """Read a CSV file and return the features and target for a fit.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        CSV file with a header row.
+    target : str
+        Name of the column to explain.
+    features : list of str, optional
+        Columns to explain it with. Defaults to every other numeric column;
+        the non-numeric ones left out are named in a note on standard error.
+
+    Returns
+    -------
+    X : pandas.DataFrame of shape (n_rows, n_features)
+    y : pandas.Series of shape (n_rows,)
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, a column is missing or not numeric, or the
+        values fail the checks of ``fit`` (missing values, too few rows, column
+        names that cannot be variable names).
+    """
+    import pandas as pd
+
+    table = _read_csv(path)
+    available = "available columns: " + ", ".join(map(str, table.columns))
+
+    if target not in table.columns:
+        raise InputError(f"target column {target!r} is not in {path}; {available}")
+    if features is None:
+        features = [str(name) for name in table.columns if name != target]
+        text = [name for name in features if not _is_numeric(table[name])]
+        if text:
+            print(
+                f"note: leaving out non-numeric column(s) {', '.join(text)}; "
+                "choose the features with --features",
+                file=sys.stderr,
+            )
+        features = [name for name in features if name not in text]
+        if not features:
+            raise InputError(
+                f"no numeric feature columns besides {target!r}; {available}"
+            )
+    else:
+        missing = [name for name in features if name not in table.columns]
+        if missing:
+            names = ", ".join(map(repr, missing))
+            raise InputError(f"feature column(s) {names} not in {path}; {available}")
+        if target in features:
+            raise InputError(f"the target {target!r} cannot also be a feature")
+        if len(set(features)) < len(features):
+            raise InputError(
+                f"a feature is named twice in --features {','.join(features)}"
+            )
+
+    for name in [target, *features]:
+        _check_numeric(table[name], name)
+
+    X = table.loc[:, features].apply(pd.to_numeric)
+    y = pd.to_numeric(table[target])
+    from .validation import check_fit_data
+
+    try:
+        check_fit_data(X, y)
+    except (ValueError, TypeError) as error:
+        raise InputError(f"{path}: {error}") from None
+    return X, y
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    try:
+        # skipinitialspace: "a, b, y" headers mean columns a, b and y.
+        return pd.read_csv(path, skipinitialspace=True)
+    except FileNotFoundError:
+        raise InputError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder, not a CSV file") from None
+    except PermissionError:
+        raise InputError(f"no permission to read {path}") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise InputError(f"{path} is not a readable CSV file: {error}") from None
+
+
+def _is_numeric(column) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_complex_dtype(
+        column
+    )
+
+
+def _check_numeric(column, name: str) -> None:
+    """Raise an ``InputError`` naming the first non-number in ``column``."""
+    import pandas as pd
+
+    if _is_numeric(column):
+        return
+    bad = pd.to_numeric(column, errors="coerce").isna() & column.notna()
+    if not bad.any():
+        return
+    row = int(bad.to_numpy().argmax())
+    # Line numbers of the file: the header is line 1.
+    raise InputError(
+        f"column {name!r} is not numeric: line {row + 2} holds {column.iloc[row]!r}"
+    )
+
+
+def _read_planets():
+    """The demo data bundled with the package: the planets and Pluto."""
+    from importlib import resources
+
+    import pandas as pd
+
+    with resources.files("lawfinder").joinpath("data", PLANETS_FILE).open() as stream:
+        return pd.read_csv(stream)
+
+
+def _search(regressor, X, y, console) -> None:
+    """Fit ``regressor`` while a progress display follows the search."""
+    from .progress import ProgressDisplay
+
+    display = ProgressDisplay(list(X.columns), target_name=str(y.name), console=console)
+    regressor.set_params(callbacks=[display])
+    with display:
+        regressor.fit(X, y)
+
+
+def _report(regressor, target_name: str, console) -> None:
+    """Print the Pareto front, the chosen equation and why the search stopped."""
+    from .progress import format_duration, pareto_front_table
+
+    result = regressor.search_result_
+    console.print(
+        pareto_front_table(
+            regressor.equations_,
+            regressor.best_index_,
+            target_name=target_name,
+            title="Pareto front",
+        )
+    )
+    _say(
+        console,
+        f"Stopped by {result.stopped_by} after {result.n_iterations} iterations, "
+        f"{format_duration(result.elapsed)} and {result.n_evals:,} evaluations.",
+    )
+    _say(console, f"Chosen: {target_name} = {regressor.best_}", style="bold")
+
+
+def _prepare_run_folder(output: Path | None) -> tuple[Path, bool]:
+    """Make the run folder now, so a bad path fails before a long search.
+
+    Returns the folder and whether this call created it.
+    """
+    try:
+        if output is not None:
+            created = not output.exists()
+            output.mkdir(parents=True, exist_ok=True)
+            return output, created
+
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for attempt in range(1, 100):
+            suffix = "" if attempt == 1 else f"-{attempt}"
+            folder = Path(f"lawfinder_run_{stamp}{suffix}")
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                continue
+            return folder, True
+    except OSError as error:
+        raise InputError(f"cannot create the run folder: {error}") from None
+    raise InputError(f"cannot create a new run folder lawfinder_run_{stamp}-N here")
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _say(console, text: str, style: str | None = None) -> None:
+    """Print a message as it is: no markup, no highlighting, no hard wrapping."""
+    console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one column name")
+    return names
+
+
+def _operators(arity: int):
+    def parse(text: str) -> tuple[str, ...]:
+        from .operators import resolve_operator
+
+        names = tuple(name.strip() for name in text.split(",") if name.strip())
+        for name in names:
+            try:
+                resolve_operator(name, arity=arity)
+            except ValueError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
+        return names
+
+    parse.__name__ = "operator list"
+    return parse
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

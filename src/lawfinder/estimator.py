@@ -1,0 +1,443 @@
+"""The scikit-learn estimator: validate input, run a search, present the results."""
+
+from __future__ import annotations
+
+import logging
+import os
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .expression import Expression
+from .model_selection import MODEL_SELECTIONS, TINY_LOSS, pareto_front, scores, select
+from .search.driver import run_search
+from .search.options import (
+    DEFAULT_BINARY_OPERATORS,
+    DEFAULT_UNARY_OPERATORS,
+    SearchOptions,
+)
+from .search.result import SearchResult
+from .validation import FitData, check_features, check_fit_data
+
+logger = logging.getLogger(__name__)
+
+EQUATION_COLUMNS = (
+    "complexity",
+    "dof",
+    "loss",
+    "score",
+    "equation",
+    "sympy_format",
+    "expression",
+)
+
+# When choosing an equation, a relative RMS error below sqrt(eps) ~ 1.5e-8 counts
+# as exact: beyond it, lower losses are rounding noise in the fit, not better laws.
+_RELATIVE_LOSS_FLOOR = np.finfo(np.float64).eps
+
+# Equivalent forms of one equation differ in loss by rounding (~1e-15 relative);
+# 1e-8 is far above that and far below any gain that the data can show.
+_MIN_RELATIVE_IMPROVEMENT = 1e-8
+
+
+class SymbolicRegressor(RegressorMixin, BaseEstimator):
+    """Find closed-form formulas that predict ``y`` from the columns of ``X``.
+
+    An evolutionary search over expression trees returns the Pareto front of
+    accuracy against complexity (the hall of fame): for each complexity, the
+    equation with the lowest loss, its constants fitted to the data. One
+    equation of the front is chosen as the answer (``best_``); every other one
+    stays available in ``equations_`` and through the ``index`` argument of
+    `predict`, `sympy` and `latex`.
+
+    Parameters
+    ----------
+    binary_operators : list of str, default=None
+        Operators with two operands, such as ``"add"``, ``"sub"``, ``"mul"``,
+        ``"div"``, ``"pow"`` (symbols such as ``"+"`` also work). None means
+        ``["add", "sub", "mul", "div"]``.
+    unary_operators : list of str, default=None
+        Operators with one operand, such as ``"square"``, ``"sqrt"``,
+        ``"exp"``, ``"log"``, ``"sin"``, ``"cos"``. None means
+        ``["neg", "square", "sqrt", "exp", "log", "sin", "cos"]``; an empty
+        list allows none.
+    maxsize : int, default=30
+        Largest complexity (number of nodes, by default) of an equation.
+    maxdepth : int, default=None
+        Deepest nesting of an equation; None means no limit beyond ``maxsize``.
+    populations : int, default=8
+        Number of islands that evolve separately and exchange equations.
+    population_size : int, default=64
+        Number of equations on each island.
+    niterations : int, default=100
+        Number of search iterations; each evolves every island for one cycle.
+        None means no limit, in which case ``timeout`` or ``max_evals`` must be
+        set.
+    timeout : float, default=None
+        Stop after this many seconds.
+    max_evals : int, default=None
+        Stop after this many evaluations of an equation on the data.
+    loss_threshold : float, default=None
+        Stop as soon as an equation reaches a loss at or below this value.
+    parsimony : float, default=0.001
+        Penalty per unit of complexity in the search score
+        ``loss + parsimony * complexity``, where the loss is normalised so the
+        same value means the same on every data set.
+    alpha : float, default=0.1
+        Scale of the simulated-annealing temperature: larger values accept
+        worse mutations more often.
+    model_selection : {"best", "accuracy", "score"}, default="best"
+        How ``best_`` is chosen from the front: ``"accuracy"`` takes the lowest
+        loss, ``"score"`` the highest score (the steepest fall of log-loss per
+        unit of complexity), ``"best"`` the highest score among equations whose
+        loss is within 1.5 times the lowest.
+    n_jobs : int, default=1
+        Number of worker threads running islands; -1 uses every core, None
+        means 1. Results are reproducible only with ``n_jobs=1``.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the search. With an int and ``n_jobs=1`` two fits on the same
+        data give the same equations.
+    verbose : bool, default=False
+        Print a short summary when the fit ends. The search otherwise reports
+        only through the ``logging`` module and ``callbacks``.
+    callbacks : list of objects, default=None
+        Objects with a method ``on_iteration(state)``, or functions of
+        ``state``, called with a ``lawfinder.search.result.SearchState`` after
+        every iteration; a callback that returns True stops the search.
+
+    Attributes
+    ----------
+    equations_ : pandas.DataFrame
+        The Pareto front, one row per complexity, simplest first, with columns
+        ``complexity``, ``dof`` (number of fitted constants), ``loss`` (weighted
+        mean squared error), ``score``, ``equation`` (text), ``sympy_format``
+        (a sympy expression) and ``expression`` (a `lawfinder.Expression`).
+    best_index_ : int
+        Row of ``equations_`` chosen by ``model_selection``.
+    best_ : Expression
+        The chosen equation.
+    variable_names_ : tuple of str
+        Names of the features as they appear in the equations.
+    n_features_in_ : int
+        Number of features seen during `fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X``, set only when ``X`` was a DataFrame with string
+        column names.
+    n_evals_ : int
+        Number of equation evaluations the search made.
+    search_result_ : lawfinder.search.result.SearchResult
+        Everything the search returned, including the raw hall of fame, the
+        reason it stopped and its timings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lawfinder import SymbolicRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(1, 2, size=(200, 2))
+    >>> y = 2.5 * X[:, 0] * X[:, 1]
+    >>> model = SymbolicRegressor(niterations=10, random_state=0).fit(X, y)
+    >>> print(model.best_)  # doctest: +SKIP
+    2.5*x0*x1
+    """
+
+    _parameter_constraints: dict = {
+        "binary_operators": [list, tuple, None],
+        "unary_operators": [list, tuple, None],
+        "maxsize": [Interval(Integral, 3, None, closed="left")],
+        "maxdepth": [Interval(Integral, 2, None, closed="left"), None],
+        "populations": [Interval(Integral, 1, None, closed="left")],
+        "population_size": [Interval(Integral, 8, None, closed="left")],
+        "niterations": [Interval(Integral, 1, None, closed="left"), None],
+        "timeout": [Interval(Real, 0, None, closed="neither"), None],
+        "max_evals": [Interval(Integral, 1, None, closed="left"), None],
+        "loss_threshold": [Interval(Real, 0, None, closed="left"), None],
+        "parsimony": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "model_selection": [StrOptions(set(MODEL_SELECTIONS))],
+        "n_jobs": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+            None,
+        ],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+    }
+
+    def __init__(
+        self,
+        binary_operators=None,
+        unary_operators=None,
+        maxsize=30,
+        maxdepth=None,
+        populations=8,
+        population_size=64,
+        niterations=100,
+        timeout=None,
+        max_evals=None,
+        loss_threshold=None,
+        parsimony=0.001,
+        alpha=0.1,
+        model_selection="best",
+        n_jobs=1,
+        random_state=None,
+        verbose=False,
+        callbacks=None,
+    ):
+        self.binary_operators = binary_operators
+        self.unary_operators = unary_operators
+        self.maxsize = maxsize
+        self.maxdepth = maxdepth
+        self.populations = populations
+        self.population_size = population_size
+        self.niterations = niterations
+        self.timeout = timeout
+        self.max_evals = max_evals
+        self.loss_threshold = loss_threshold
+        self.parsimony = parsimony
+        self.alpha = alpha
+        self.model_selection = model_selection
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def fit(self, X, y, variable_names=None, weights=None):
+        """Search for equations that predict ``y`` from ``X``.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_rows, n_features)
+            Numeric features, at least two rows, no NaN or infinite values.
+        y : array-like of shape (n_rows,)
+            Numeric target.
+        variable_names : list of str, default=None
+            Names of the features in the equations, such as ``"mass"`` or
+            ``"E kin"``; not operator names, numbers, or names holding
+            ``+ - * / ^ ( ) ,``. Defaults to the DataFrame column names, or
+            ``x0, x1, ...``.
+        weights : array-like of shape (n_rows,), default=None
+            Non-negative weight of each row in the loss, for example
+            ``1 / sigma**2`` for measurement errors ``sigma``.
+
+        Returns
+        -------
+        self : SymbolicRegressor
+            The fitted estimator.
+        """
+        self._validate_params()
+        options = self._search_options()
+        callbacks = self._checked_callbacks()
+        data = check_fit_data(X, y, weights=weights, variable_names=variable_names)
+        # Records n_features_in_ and feature_names_in_ from the original X.
+        validate_data(self, X, reset=True, skip_check_array=True)
+
+        result = run_search(data.X, data.y, data.weights, options, callbacks=callbacks)
+
+        self.variable_names_ = data.variable_names
+        self.search_result_ = result
+        self.n_evals_ = int(result.n_evals)
+        self.equations_ = self._equations_table(result, data)
+        self.best_index_ = select(
+            self.equations_, self.model_selection, _loss_floor(data)
+        )
+        self.best_ = self.equations_["expression"].iloc[self.best_index_]
+
+        logger.info(
+            "search stopped by %s after %d evaluations in %.3g s; chose %s",
+            result.stopped_by,
+            result.n_evals,
+            result.elapsed,
+            self.best_,
+        )
+        if self.verbose:
+            print(self._summary())
+        return self
+
+    def predict(self, X, index=None):
+        """Evaluate an equation of the front on ``X``.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_rows, n_features)
+            Features, with the same columns as in `fit`.
+        index : int, default=None
+            Row of ``equations_`` to use; None means ``best_index_``.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+            Predictions; non-finite where the equation is undefined (for
+            example the log of a negative number).
+        """
+        check_is_fitted(self)
+        X_array = check_features(X)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        return self._expression_at(index).evaluate(X_array)
+
+    def sympy(self, index=None):
+        """Return an equation of the front as a sympy expression.
+
+        Parameters
+        ----------
+        index : int, default=None
+            Row of ``equations_``; None means ``best_index_``.
+
+        Returns
+        -------
+        sympy.Expr
+        """
+        check_is_fitted(self)
+        return self._expression_at(index).to_sympy()
+
+    def latex(self, index=None):
+        """Return an equation of the front as LaTeX source.
+
+        Parameters
+        ----------
+        index : int, default=None
+            Row of ``equations_``; None means ``best_index_``.
+
+        Returns
+        -------
+        str
+        """
+        check_is_fitted(self)
+        return self._expression_at(index).to_latex()
+
+    def _checked_callbacks(self) -> tuple:
+        callbacks = tuple(self.callbacks or ())
+        for callback in callbacks:
+            if not callable(getattr(callback, "on_iteration", callback)):
+                raise TypeError(
+                    "each callback must be a function of the search state or "
+                    f"have a method on_iteration(state); got {callback!r}"
+                )
+        return callbacks
+
+    def _search_options(self) -> SearchOptions:
+        """Map the estimator's parameters onto the search's options."""
+        return SearchOptions(
+            binary_operators=_operator_names(
+                self.binary_operators, DEFAULT_BINARY_OPERATORS
+            ),
+            unary_operators=_operator_names(
+                self.unary_operators, DEFAULT_UNARY_OPERATORS
+            ),
+            maxsize=int(self.maxsize),
+            maxdepth=None if self.maxdepth is None else int(self.maxdepth),
+            populations=int(self.populations),
+            population_size=int(self.population_size),
+            niterations=None if self.niterations is None else int(self.niterations),
+            timeout=None if self.timeout is None else float(self.timeout),
+            max_evals=None if self.max_evals is None else int(self.max_evals),
+            loss_threshold=(
+                None if self.loss_threshold is None else float(self.loss_threshold)
+            ),
+            parsimony=float(self.parsimony),
+            alpha=float(self.alpha),
+            n_jobs=_effective_n_jobs(self.n_jobs),
+            random_state=_seed(self.random_state),
+        )
+
+    def _equations_table(self, result: SearchResult, data: FitData) -> pd.DataFrame:
+        """One row per equation of the Pareto front, simplest first."""
+        front = pareto_front(
+            result.hall_of_fame, _loss_floor(data), rtol=_MIN_RELATIVE_IMPROVEMENT
+        )
+        if not front:
+            raise RuntimeError(
+                "the search found no equation with a finite loss on this data; "
+                "check the data's scale or allow more operators and iterations"
+            )
+
+        expressions = [
+            Expression(
+                entry.opcodes,
+                entry.arguments,
+                entry.constants,
+                data.variable_names,
+                constant_errors=entry.constant_errors,
+            )
+            for entry in front
+        ]
+        losses = [float(entry.loss) for entry in front]
+        complexities = [int(entry.complexity) for entry in front]
+
+        return pd.DataFrame(
+            {
+                "complexity": complexities,
+                "dof": [entry.n_constants for entry in front],
+                "loss": losses,
+                "score": scores(losses, complexities, _loss_floor(data)),
+                "equation": [str(expression) for expression in expressions],
+                "sympy_format": [expression.to_sympy() for expression in expressions],
+                "expression": expressions,
+            },
+            columns=list(EQUATION_COLUMNS),
+        )
+
+    def _expression_at(self, index) -> Expression:
+        """The Expression in row ``index`` of ``equations_``, or the chosen one."""
+        if index is None:
+            return self.best_
+        n_rows = len(self.equations_)
+        if isinstance(index, bool) or not isinstance(index, Integral):
+            raise TypeError(
+                f"index must be an integer row of equations_ or None, got {index!r}"
+            )
+        if not -n_rows <= index < n_rows:
+            raise IndexError(
+                f"index {index} is out of range: equations_ has {n_rows} rows, "
+                f"0 to {n_rows - 1}"
+            )
+        return self.equations_["expression"].iloc[int(index)]
+
+    def _summary(self) -> str:
+        """A few lines on how the search went and which equation was chosen."""
+        result = self.search_result_
+        table = self.equations_[["complexity", "loss", "score", "equation"]]
+        best = self.equations_.iloc[self.best_index_]
+        return "\n".join(
+            [
+                f"lawfinder: {result.n_evals} evaluations in {result.elapsed:.3g} s, "
+                f"{result.n_iterations} iterations, stopped by {result.stopped_by}",
+                table.to_string(index=True, float_format="{:.4g}".format),
+                f"chosen (model_selection={self.model_selection!r}): row "
+                f"{self.best_index_}, complexity {best['complexity']}: "
+                f"{best['equation']}",
+            ]
+        )
+
+
+def _operator_names(names, default: tuple[str, ...]) -> tuple[str, ...]:
+    return default if names is None else tuple(names)
+
+
+def _effective_n_jobs(n_jobs) -> int:
+    if n_jobs is None:
+        return 1
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    return int(n_jobs)
+
+
+def _seed(random_state) -> int | None:
+    """An int seed for the search; None leaves the search to draw its own."""
+    if random_state is None:
+        return None
+    if isinstance(random_state, Integral):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _loss_floor(data: FitData) -> float:
+    """Loss below which equations count as exact fits when choosing among them."""
+    mean_square = np.average(data.y**2, weights=data.weights)
+    return max(float(_RELATIVE_LOSS_FLOOR * mean_square), TINY_LOSS)
