@@ -103,8 +103,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Seed of the search. With an int and ``n_jobs=1`` two fits on the same
         data give the same equations.
     verbose : bool, default=False
-        Print a short summary when the fit ends. The search otherwise reports
-        only through the ``logging`` module and ``callbacks``.
+        Show the progress of the search (elapsed time, evaluations per second,
+        the best equation of each complexity) and print a short summary when
+        the fit ends. The search otherwise reports only through the
+        ``logging`` module and ``callbacks``.
     callbacks : list of objects, default=None
         Objects with a method ``on_iteration(state)``, or functions of
         ``state``, called with a ``lawfinder.search.result.SearchState`` after
@@ -238,7 +240,16 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         # Records n_features_in_ and feature_names_in_ from the original X.
         validate_data(self, X, reset=True, skip_check_array=True)
 
-        result = run_search(data.X, data.y, data.weights, options, callbacks=callbacks)
+        if self.verbose:
+            # Imported here: the display pulls in rich, which quiet fits never need.
+            from .progress import ProgressDisplay
+
+            with ProgressDisplay(data.variable_names) as display:
+                result = run_search(
+                    data.X, data.y, data.weights, options, (*callbacks, display)
+                )
+        else:
+            result = run_search(data.X, data.y, data.weights, options, callbacks)
 
         self.variable_names_ = data.variable_names
         self.search_result_ = result

@@ -145,3 +145,109 @@ def r2_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     residual = np.sum((y_true - y_pred) ** 2)
     total = np.sum((y_true - np.mean(y_true)) ** 2)
     return float(1.0 - residual / total) if total > 0 else float("nan")
+
+
+def _parse_selection(text: str, count: int) -> list[int]:
+    """'1-7,9' -> [0, ..., 6, 8] (1-based, inclusive ranges)."""
+    chosen: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        try:
+            low, high = int(first), int(last or first)
+        except ValueError:
+            raise ValueError(
+                f"--equations takes numbers and ranges such as 1-7,9; got {text!r}"
+            ) from None
+        if not 1 <= low <= high <= count:
+            raise ValueError(f"--equations must lie within 1-{count}; got {part!r}")
+        chosen.extend(range(low - 1, high))
+    return chosen
+
+
+def run_one(equation: Equation, seed: int, args) -> dict:
+    """Fit one equation with lawfinder's defaults and judge the chosen model."""
+    import time
+
+    from ..estimator import SymbolicRegressor
+
+    rng = np.random.default_rng(seed)
+    X, y = equation.sample(args.n, rng)
+    X_test, y_test = equation.sample(args.n, rng)
+    y_train = add_noise(y, args.noise, rng)
+    model = SymbolicRegressor(
+        niterations=None, timeout=args.timeout, n_jobs=args.jobs, random_state=seed
+    )
+    start = time.perf_counter()
+    model.fit(X, y_train, variable_names=list(equation.variables))
+    seconds = time.perf_counter() - start
+    r2 = r2_score(y_test, model.predict(X_test))
+    exact = bool(r2 > 0.5) and is_symbolic_solution(
+        model.sympy(), equation.to_sympy(), args.simplify_timeout
+    )
+    return {
+        "equation": equation.name,
+        "seed": seed,
+        "noise": args.noise,
+        "exact": bool(exact),
+        "r2": r2,
+        "seconds": seconds,
+        "evals": model.n_evals_,
+        "model": str(model.best_.to_text(precision=6)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print, for each equation and seed, whether the chosen model is exact."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(
+        prog="lawfinder bench feynman",
+        description="Recovery of the public Feynman equations (SRBench criterion).",
+    )
+    parser.add_argument(
+        "--equations",
+        default="1-30",
+        help="1-based numbers and ranges, e.g. 1-7 (default 1-30)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds per fit (default 60)"
+    )
+    parser.add_argument("--seeds", default="1", help="comma-separated seeds")
+    parser.add_argument("--n", type=int, default=2000, help="training rows")
+    parser.add_argument(
+        "--noise", type=float, default=0.0, help="noise level sigma (default 0)"
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="threads per fit")
+    parser.add_argument(
+        "--simplify-timeout",
+        type=float,
+        default=30.0,
+        help="seconds allowed for sympy's check (default 30)",
+    )
+    parser.add_argument("--output", help="append JSON lines to this file")
+    args = parser.parse_args(argv)
+    equations = load_equations()
+    try:
+        chosen = _parse_selection(args.equations, len(equations))
+        seeds = [int(seed) for seed in args.seeds.split(",")]
+    except ValueError as error:
+        parser.error(str(error))
+
+    exact = 0
+    total = 0
+    for index in chosen:
+        for seed in seeds:
+            row = run_one(equations[index], seed, args)
+            exact += row["exact"]
+            total += 1
+            print(
+                f"{row['equation']:10s} seed={seed} exact={row['exact']!s:5s} "
+                f"R2={row['r2']:.6f} {row['seconds']:.0f}s  {row['model']}",
+                flush=True,
+            )
+            if args.output:
+                with open(args.output, "a") as file:
+                    file.write(json.dumps(row) + "\n")
+    print(f"exact: {exact} of {total}")
+    return 0

@@ -41,7 +41,7 @@ class SearchOptions:
     optimize_probability: float = 0.05
     optimizer_iterations: int = 12
     migration_fraction: float = 0.05
-    max_rows: int = 1000
+    max_rows: int = 500
 
     def __post_init__(self) -> None:
         binary = tuple(resolve_operator(n, arity=2).name for n in self.binary_operators)
