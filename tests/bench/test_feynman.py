@@ -67,6 +67,19 @@ def test_srbench_criterion(model_text, exact):
     assert is_symbolic_solution(model, equation.to_sympy(), timeout=30) is exact
 
 
+def test_srbench_criterion_uses_the_positive_sampling_ranges():
+    # Equal on the sampled (positive) domain, which sympy sees only when the
+    # variables are declared positive: sqrt(exp(u)) == exp(u / 2).
+    equation = next(e for e in load_equations() if e.name == "I.6.2")
+    sigma, theta = sympy.symbols("sigma theta")
+    model = sympy.Float(0.39894228) / (
+        sigma * sympy.sqrt(sympy.exp(theta**2 / sigma**2))
+    )
+    assert is_symbolic_solution(model, equation.to_sympy(), timeout=30) is True
+    wrong = sympy.Float(0.39894228) / (sigma * sympy.sqrt(sympy.exp(theta / sigma)))
+    assert is_symbolic_solution(wrong, equation.to_sympy(), timeout=30) is False
+
+
 def test_equation_selection():
     assert _parse_selection("1-3,5", 30) == [0, 1, 2, 4]
     with pytest.raises(ValueError, match="within 1-30"):

@@ -33,7 +33,13 @@ class Equation:
     highs: tuple[float, ...]
 
     def symbols(self) -> dict[str, sympy.Symbol]:
-        return {name: sympy.Symbol(name, real=True) for name in self.variables}
+        """One real symbol per variable, declared positive where its range is:
+        the formula is only ever evaluated there, and sympy needs to know it to
+        see, for example, that ``sqrt(exp(x))`` is ``exp(x/2)``."""
+        return {
+            name: sympy.Symbol(name, real=True, positive=True if low > 0 else None)
+            for name, low in zip(self.variables, self.lows, strict=True)
+        }
 
     def to_sympy(self) -> sympy.Expr:
         """The true formula; the shipped text is trusted data, not user input."""

@@ -62,7 +62,9 @@ class DaskExecutor:
         if key not in self._scattered:
             self._scattered[key] = (
                 value,
-                self.client.scatter(value, broadcast=True),
+                # Unhashed keys: a key named after the content could be released
+                # by an earlier executor while this one still needs it.
+                self.client.scatter(value, broadcast=True, hash=False),
             )
         return self._scattered[key][1]
 
