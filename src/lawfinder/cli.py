@@ -22,7 +22,7 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-BENCHMARKS = ("throughput",)
+BENCHMARKS = ("feynman", "throughput")
 
 # Defaults of the search quoted in the help; a test keeps them in step.
 SHOWN_DEFAULTS = {

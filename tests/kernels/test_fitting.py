@@ -529,14 +529,6 @@ def test_fit_constants_agrees_with_scipy_on_saturation_curve():
     assert loss < 0.02**2 * 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "forward mode gives 0 * -inf = nan for d(a^b)/db = a^b log(a) at a = 0, "
-        "so normal_equations returns inf and fit_constants gives up although "
-        "the output is finite"
-    ),
-)
 def test_fit_constants_fits_a_power_law_on_data_that_include_zero():
     # c1 * x0^c0 on x0 = 0, 0.05, ..., 2: a power law measured from the origin.
     opcodes, arguments, _ = _program("x0", 1.5, "pow", 2.0, "mul")

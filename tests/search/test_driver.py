@@ -368,15 +368,6 @@ def test_a_search_without_any_finite_loss_returns_an_empty_hall_of_fame():
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason=(
-        "driver._migrate draws a donor island with rng.integers(len(islands) - 1) "
-        "when the hall of fame is empty; with one island that is "
-        "rng.integers(0), which raises 'ValueError: high <= 0'"
-    ),
-)
 def test_a_single_island_without_any_finite_loss_returns_an_empty_hall_of_fame():
     X, y = _overflowing_targets()
     result = search(X, y, populations=1, niterations=2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._config import ROW_BLOCK, kernel
+from .elementary import cos_row, exp_row, log_row, sin_row
 from ..operators import (
     ABS,
     ADD,
@@ -33,8 +34,11 @@ from ..operators import (
 
 
 @kernel
-def _evaluate_block(opcodes, arguments, length, constants, XT, start, n, stack):
-    """Evaluate rows ``start:start+n``; the result is left in ``stack[0, :n]``."""
+def _evaluate_block(opcodes, arguments, length, constants, XT, start, n, stack, work):
+    """Evaluate rows ``start:start+n``; the result is left in ``stack[0, :n]``.
+
+    ``work`` is scratch of at least ``n`` floats for the elementary functions.
+    """
     top = -1
     for k in range(length):
         op = opcodes[k]
@@ -82,17 +86,13 @@ def _evaluate_block(opcodes, arguments, length, constants, XT, start, n, stack):
             for i in range(n):
                 stack[top, i] = np.sqrt(stack[top, i])
         elif op == EXP:
-            for i in range(n):
-                stack[top, i] = np.exp(stack[top, i])
+            exp_row(stack[top], n, work)
         elif op == LOG:
-            for i in range(n):
-                stack[top, i] = np.log(stack[top, i])
+            log_row(stack[top], n, work)
         elif op == SIN:
-            for i in range(n):
-                stack[top, i] = np.sin(stack[top, i])
+            sin_row(stack[top], n, work)
         elif op == COS:
-            for i in range(n):
-                stack[top, i] = np.cos(stack[top, i])
+            cos_row(stack[top], n, work)
         elif op == TAN:
             for i in range(n):
                 stack[top, i] = np.tan(stack[top, i])
@@ -128,9 +128,12 @@ def evaluate_program(opcodes, arguments, length, constants, XT, out):
     """Write the program's value on every row of ``XT`` into ``out``."""
     n_rows = XT.shape[1]
     stack = np.empty((stack_depth(opcodes, length), ROW_BLOCK))
+    work = np.empty(ROW_BLOCK)
     for start in range(0, n_rows, ROW_BLOCK):
         n = min(ROW_BLOCK, n_rows - start)
-        _evaluate_block(opcodes, arguments, length, constants, XT, start, n, stack)
+        _evaluate_block(
+            opcodes, arguments, length, constants, XT, start, n, stack, work
+        )
         for i in range(n):
             out[start + i] = stack[0, i]
 
@@ -146,9 +149,12 @@ def program_loss(opcodes, arguments, length, constants, XT, y, weights, stack):
     weighted = weights.shape[0] > 0
     total = 0.0
     weight_sum = 0.0
+    work = np.empty(ROW_BLOCK)
     for start in range(0, n_rows, ROW_BLOCK):
         n = min(ROW_BLOCK, n_rows - start)
-        _evaluate_block(opcodes, arguments, length, constants, XT, start, n, stack)
+        _evaluate_block(
+            opcodes, arguments, length, constants, XT, start, n, stack, work
+        )
         block_total = 0.0
         for i in range(n):
             residual = stack[0, i] - y[start + i]

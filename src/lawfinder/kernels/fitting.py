@@ -1,8 +1,9 @@
 """Exact derivatives with respect to the constants, and Levenberg-Marquardt.
 
 Derivatives are propagated in forward mode alongside the values: the stack
-holds, per level, the values of a row block and, when that subtree contains a
-constant (``active``), their derivatives with respect to every constant.
+holds, per level, the values of a row block and their derivatives with respect
+to the constants of that subtree. Constant slots are numbered in postfix order,
+so those constants are a contiguous range of slots (``slots[level]``).
 """
 
 from __future__ import annotations
@@ -32,113 +33,143 @@ from ..operators import (
     TANH,
     VARIABLE,
 )
+from .elementary import exp_row, log_row, sincos_row
 from .evaluate import program_loss
 
 
 @kernel
-def _scale_derivatives(derivatives, active, top, factor, n, n_constants):
+def _scale_derivatives(derivatives, slots, top, factor, n):
     """Chain rule for a unary node: d(f(a)) = f'(a) da, with f'(a) in ``factor``."""
-    if active[top]:
-        for j in range(n_constants):
-            for i in range(n):
-                derivatives[top, j, i] *= factor[i]
+    for j in range(slots[top, 0], slots[top, 1]):
+        for i in range(n):
+            derivatives[top, j, i] *= factor[i]
 
 
 @kernel
-def _combine_derivatives(derivatives, active, a, b, factor, n, n_constants):
-    """Chain rule for a binary node: d = f_a da + f_b db, f_a, f_b in ``factor``."""
-    if active[a]:
-        for j in range(n_constants):
-            for i in range(n):
-                derivatives[a, j, i] *= factor[0, i]
-        if active[b]:
-            for j in range(n_constants):
-                for i in range(n):
-                    derivatives[a, j, i] += factor[1, i] * derivatives[b, j, i]
-    elif active[b]:
-        for j in range(n_constants):
-            for i in range(n):
-                derivatives[a, j, i] = factor[1, i] * derivatives[b, j, i]
-    active[a] = active[a] or active[b]
+def _combine_derivatives(derivatives, slots, a, b, factor, n):
+    """Chain rule for a binary node: d = f_a da + f_b db, f_a, f_b in ``factor``.
+
+    The operands hold disjoint, adjacent ranges of constant slots, so each
+    derivative row is scaled once and none is added to another.
+    """
+    for j in range(slots[a, 0], slots[a, 1]):
+        for i in range(n):
+            derivatives[a, j, i] *= factor[0, i]
+    for j in range(slots[b, 0], slots[b, 1]):
+        for i in range(n):
+            derivatives[a, j, i] = factor[1, i] * derivatives[b, j, i]
+    if slots[a, 0] == slots[a, 1]:
+        slots[a, 0] = slots[b, 0]
+        slots[a, 1] = slots[b, 1]
+    elif slots[b, 0] < slots[b, 1]:
+        slots[a, 1] = slots[b, 1]
 
 
 @kernel
 def _binary_with_derivative(op, values, a, b, factor, n):
     """Apply a binary operator to levels ``a`` and ``b``; partials into ``factor``."""
-    for i in range(n):
-        left = values[a, i]
-        right = values[b, i]
-        if op == ADD:
-            result = left + right
+    # One loop per operator, so that each loop is free of branches.
+    if op == ADD:
+        for i in range(n):
+            values[a, i] = values[a, i] + values[b, i]
             factor[0, i] = 1.0
             factor[1, i] = 1.0
-        elif op == SUB:
-            result = left - right
+    elif op == SUB:
+        for i in range(n):
+            values[a, i] = values[a, i] - values[b, i]
             factor[0, i] = 1.0
             factor[1, i] = -1.0
-        elif op == MUL:
-            result = left * right
+    elif op == MUL:
+        for i in range(n):
+            left = values[a, i]
+            right = values[b, i]
+            values[a, i] = left * right
             factor[0, i] = right
             factor[1, i] = left
-        elif op == DIV:
-            result = left / right
+    elif op == DIV:
+        for i in range(n):
+            right = values[b, i]
+            result = values[a, i] / right
+            values[a, i] = result
             factor[0, i] = 1.0 / right
             factor[1, i] = -result / right
-        elif op == POW:
+    elif op == POW:
+        for i in range(n):
+            left = values[a, i]
+            right = values[b, i]
             result = left**right
+            values[a, i] = result
             factor[0, i] = right * left ** (right - 1.0)
-            factor[1, i] = result * np.log(left)
-        else:
-            result = np.nan
-        values[a, i] = result
+            # a^b log(a) tends to 0 as a -> 0 for b > 0; 0 * -inf would be nan.
+            factor[1, i] = 0.0 if result == 0.0 else result * np.log(left)
+    else:
+        for i in range(n):
+            values[a, i] = np.nan
 
 
 @kernel
 def _unary_with_derivative(op, values, top, factor, n):
     """Apply a unary operator to level ``top``; its derivative into ``factor[0]``."""
-    for i in range(n):
-        x = values[top, i]
-        if op == NEG:
-            result = -x
-            slope = -1.0
-        elif op == SQUARE:
-            result = x * x
-            slope = 2.0 * x
-        elif op == CUBE:
-            result = x * x * x
-            slope = 3.0 * x * x
-        elif op == SQRT:
-            result = np.sqrt(x)
-            slope = 0.5 / result
-        elif op == EXP:
-            result = np.exp(x)
-            slope = result
-        elif op == LOG:
-            result = np.log(x)
-            slope = 1.0 / x
-        elif op == SIN:
-            result = np.sin(x)
-            slope = np.cos(x)
-        elif op == COS:
-            result = np.cos(x)
-            slope = -np.sin(x)
-        elif op == TAN:
-            result = np.tan(x)
-            slope = 1.0 + result * result
-        elif op == TANH:
-            result = np.tanh(x)
-            slope = 1.0 - result * result
-        elif op == ABS:
-            result = np.abs(x)
-            slope = np.sign(x)
-        elif op == INV:
-            result = 1.0 / x
-            slope = -result * result
-        else:
-            result = np.nan
-            slope = np.nan
-        factor[0, i] = slope
-        values[top, i] = result
+    if op == NEG:
+        for i in range(n):
+            values[top, i] = -values[top, i]
+            factor[0, i] = -1.0
+    elif op == SQUARE:
+        for i in range(n):
+            x = values[top, i]
+            values[top, i] = x * x
+            factor[0, i] = 2.0 * x
+    elif op == CUBE:
+        for i in range(n):
+            x = values[top, i]
+            values[top, i] = x * x * x
+            factor[0, i] = 3.0 * x * x
+    elif op == SQRT:
+        for i in range(n):
+            result = np.sqrt(values[top, i])
+            values[top, i] = result
+            factor[0, i] = 0.5 / result
+    elif op == EXP:
+        exp_row(values[top], n, factor[1])
+        for i in range(n):
+            factor[0, i] = values[top, i]
+    elif op == LOG:
+        for i in range(n):
+            factor[0, i] = 1.0 / values[top, i]
+        log_row(values[top], n, factor[1])
+    elif op == SIN:
+        sincos_row(values[top], n, factor[1], factor[0])
+        for i in range(n):
+            values[top, i] = factor[1, i]
+    elif op == COS:
+        sincos_row(values[top], n, factor[0], factor[1])
+        for i in range(n):
+            values[top, i] = factor[1, i]
+            factor[0, i] = -factor[0, i]
+    elif op == TAN:
+        for i in range(n):
+            result = np.tan(values[top, i])
+            values[top, i] = result
+            factor[0, i] = 1.0 + result * result
+    elif op == TANH:
+        for i in range(n):
+            result = np.tanh(values[top, i])
+            values[top, i] = result
+            factor[0, i] = 1.0 - result * result
+    elif op == ABS:
+        for i in range(n):
+            x = values[top, i]
+            values[top, i] = np.abs(x)
+            factor[0, i] = np.sign(x)
+    elif op == INV:
+        for i in range(n):
+            result = 1.0 / values[top, i]
+            values[top, i] = result
+            factor[0, i] = -result * result
+    else:
+        for i in range(n):
+            values[top, i] = np.nan
+            factor[0, i] = np.nan
 
 
 @kernel
@@ -147,19 +178,20 @@ def _jacobian_block(
     arguments,
     length,
     constants,
-    n_constants,
     XT,
     start,
     n,
     values,
     derivatives,
-    active,
+    slots,
     factor,
 ):
     """Values and derivatives of rows ``start:start+n``, left at stack level 0.
 
-    ``factor`` is scratch of shape ``(2, ROW_BLOCK)`` for the partial
-    derivatives of one node with respect to its operands.
+    Constant slots are numbered in postfix order, so the constants of a
+    subtree are a range ``slots[level] = [first, stop)``; a level holds
+    derivative rows for that range only. ``factor`` is scratch of shape
+    ``(2, ROW_BLOCK)`` for the partials of one node.
     """
     top = -1
     for k in range(length):
@@ -169,27 +201,24 @@ def _jacobian_block(
             column = XT[arguments[k]]
             for i in range(n):
                 values[top, i] = column[start + i]
-            active[top] = False
+            slots[top, 0] = 0
+            slots[top, 1] = 0
         elif op == CONSTANT:
             top += 1
             slot = arguments[k]
             value = constants[slot]
             for i in range(n):
                 values[top, i] = value
-            for j in range(n_constants):
-                fill = 1.0 if j == slot else 0.0
-                for i in range(n):
-                    derivatives[top, j, i] = fill
-            active[top] = True
+                derivatives[top, slot, i] = 1.0
+            slots[top, 0] = slot
+            slots[top, 1] = slot + 1
         elif ARITY[op] == 2:
             top -= 1
             _binary_with_derivative(op, values, top, top + 1, factor, n)
-            _combine_derivatives(
-                derivatives, active, top, top + 1, factor, n, n_constants
-            )
+            _combine_derivatives(derivatives, slots, top, top + 1, factor, n)
         else:
             _unary_with_derivative(op, values, top, factor, n)
-            _scale_derivatives(derivatives, active, top, factor[0], n, n_constants)
+            _scale_derivatives(derivatives, slots, top, factor[0], n)
 
 
 @kernel
@@ -204,12 +233,13 @@ def count_constants(opcodes, length):
 
 @kernel
 def make_scratch(capacity, max_constants):
-    """Scratch arrays for ``normal_equations``: values, derivatives, flags, factor."""
+    """Scratch arrays for ``normal_equations``: values, derivatives, slot
+    ranges, factor."""
     values = np.empty((capacity, ROW_BLOCK))
     derivatives = np.empty((capacity, max(max_constants, 1), ROW_BLOCK))
-    active = np.zeros(capacity, dtype=np.bool_)
+    slots = np.zeros((capacity, 2), dtype=np.int64)
     factor = np.empty((2, ROW_BLOCK))
-    return values, derivatives, active, factor
+    return values, derivatives, slots, factor
 
 
 @kernel
@@ -226,7 +256,7 @@ def normal_equations(
     jtr,
     values,
     derivatives,
-    active,
+    slots,
     factor,
 ):
     """Fill ``jtj = J^T W J`` and ``jtr = J^T W r`` and return the loss.
@@ -246,13 +276,12 @@ def normal_equations(
             arguments,
             length,
             constants,
-            n_constants,
             XT,
             start,
             n,
             values,
             derivatives,
-            active,
+            slots,
             factor,
         )
         for i in range(n):
@@ -260,7 +289,8 @@ def normal_equations(
             w = weights[start + i] if weighted else 1.0
             total += w * residual * residual
             factor[0, i] = w * residual
-        if not active[0]:
+        # The root's range is every slot, unless the program has no constant.
+        if slots[0, 0] == slots[0, 1]:
             continue
         for j in range(n_constants):
             s = 0.0
@@ -343,7 +373,7 @@ def fit_constants(
     max_iterations,
     scratch_values,
     derivatives,
-    active,
+    slots,
     factor,
     loss_stack,
 ):
@@ -377,7 +407,7 @@ def fit_constants(
         jtr,
         scratch_values,
         derivatives,
-        active,
+        slots,
         factor,
     )
     n_evaluations = 1
@@ -417,7 +447,7 @@ def fit_constants(
             jtr,
             scratch_values,
             derivatives,
-            active,
+            slots,
             factor,
         )
         n_evaluations += 1

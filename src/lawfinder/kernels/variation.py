@@ -348,7 +348,7 @@ def replace_subtree(
 def simplify(XT, p_o, p_a, p_c, p_len, c_o, c_a, c_c, stack):
     """Fold every operator whose operands are all constants into one constant.
 
-    ``stack`` is scratch of shape ``(>= 2, >= 1)``. Returns -1 when nothing
+    ``stack`` is scratch of shape ``(>= 3, >= 1)``. Returns -1 when nothing
     folds.
     """
     length = _copy(p_o, p_a, p_c, p_len, c_o, c_a, c_c)
@@ -365,7 +365,15 @@ def simplify(XT, p_o, p_a, p_c, p_len, c_o, c_a, c_c, stack):
             continue
         start = k - arity
         _evaluate_block(
-            c_o[start : k + 1], c_a[start : k + 1], arity + 1, c_c, XT, 0, 1, stack
+            c_o[start : k + 1],
+            c_a[start : k + 1],
+            arity + 1,
+            c_c,
+            XT,
+            0,
+            1,
+            stack[:arity],
+            stack[arity],
         )
         value = stack[0, 0]
         # The folded constant takes the slot of the first operand; later

@@ -228,6 +228,8 @@ def _migrate(islands: list[Island], hall_of_fame: HallOfFame, fraction, rng) -> 
                 complexity = rng.choice(occupied)
                 _copy_member(target, slot, hall_of_fame, complexity, complexity)
                 continue
+            if len(islands) == 1:
+                return
             donor_index = rng.integers(len(islands) - 1)
             donor_index += donor_index >= target_index
             donor = islands[donor_index]
