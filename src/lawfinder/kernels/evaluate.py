@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._config import ROW_BLOCK, kernel
-from .elementary import cos_row, exp_row, log_row, sin_row
 from ..operators import (
     ABS,
     ADD,
@@ -31,6 +30,7 @@ from ..operators import (
     TANH,
     VARIABLE,
 )
+from .elementary import cos_row, exp_row, log_row, sin_row
 
 
 @kernel
