@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lawfinder._config import ROW_BLOCK
 from lawfinder.kernels.evaluate import evaluate_program
 from lawfinder.kernels.random import new_state
 from lawfinder.kernels.variation import (
@@ -216,12 +215,11 @@ def run_mutation(kind, program, seed, capacity=CAPACITY, unary_ops=UNARY_OPS):
     parent = Buffers(capacity)
     length = parent.load(*program)
     child = Buffers(capacity)
-    stack = np.empty((capacity, ROW_BLOCK))
     state = new_state(np.random.default_rng(seed))
     child_length = mutate(
-        state, kind, 0.5, N_FEATURES, BINARY_OPS, unary_ops, XT,
+        state, kind, 0.5, N_FEATURES, BINARY_OPS, unary_ops,
         parent.opcodes, parent.arguments, parent.constants, length,
-        child.opcodes, child.arguments, child.constants, stack, MAXSIZE,
+        child.opcodes, child.arguments, child.constants, MAXSIZE,
     )  # fmt: skip
     parent.assert_fence_intact()
     child.assert_fence_intact()
@@ -468,10 +466,9 @@ def run_simplify(program):
     parent = Buffers()
     length = parent.load(*program)
     child = Buffers()
-    stack = np.empty((CAPACITY, ROW_BLOCK))
     child_length = simplify(
-        XT, parent.opcodes, parent.arguments, parent.constants, length,
-        child.opcodes, child.arguments, child.constants, stack,
+        parent.opcodes, parent.arguments, parent.constants, length,
+        child.opcodes, child.arguments, child.constants,
     )  # fmt: skip
     child.assert_fence_intact()
     return int(child_length), child

@@ -108,6 +108,46 @@ def _evaluate_block(opcodes, arguments, length, constants, XT, start, n, stack, 
 
 
 @kernel
+def apply_operator(op, left, right):
+    """One operator on plain numbers: ``op(left, right)``, or ``op(left)``."""
+    if op == ADD:
+        return left + right
+    if op == SUB:
+        return left - right
+    if op == MUL:
+        return left * right
+    if op == DIV:
+        return left / right
+    if op == POW:
+        return left**right
+    if op == NEG:
+        return -left
+    if op == SQUARE:
+        return left * left
+    if op == CUBE:
+        return left * left * left
+    if op == SQRT:
+        return np.sqrt(left)
+    if op == EXP:
+        return np.exp(left)
+    if op == LOG:
+        return np.log(left)
+    if op == SIN:
+        return np.sin(left)
+    if op == COS:
+        return np.cos(left)
+    if op == TAN:
+        return np.tan(left)
+    if op == TANH:
+        return np.tanh(left)
+    if op == ABS:
+        return np.abs(left)
+    if op == INV:
+        return 1.0 / left
+    return np.nan
+
+
+@kernel
 def stack_depth(opcodes, length):
     """Largest stack height a program needs."""
     top = 0

@@ -17,6 +17,7 @@ from .fitting import count_constants, fit_constants, make_scratch
 from .random import random_float, random_int
 from .variation import (
     N_MUTATIONS,
+    START,
     crossover,
     mutate,
     program_complexity,
@@ -105,9 +106,12 @@ def _store(
     """Put a program into member ``slot``, keeping the complexity counts."""
     frequencies[pop_complexity[slot]] -= 1.0
     frequencies[complexity] += 1.0
-    pop_o[slot, :length] = c_o[:length]
-    pop_a[slot, :length] = c_a[:length]
-    pop_c[slot, :] = c_c[:]
+    # Loops rather than slice assignment, which is slow for numba to compile.
+    for k in range(length):
+        pop_o[slot, k] = c_o[k]
+        pop_a[slot, k] = c_a[k]
+    for k in range(c_c.shape[0]):
+        pop_c[slot, k] = c_c[k]
     pop_len[slot] = length
     pop_loss[slot] = loss
     pop_complexity[slot] = complexity
@@ -290,7 +294,6 @@ def evolve_cycle(
                 n_features,
                 binary_ops,
                 unary_ops,
-                XT,
                 pop_o[parent],
                 pop_a[parent],
                 pop_c[parent],
@@ -298,7 +301,6 @@ def evolve_cycle(
                 child_o[0],
                 child_a[0],
                 child_c[0],
-                loss_stack,
                 maxsize,
             )
             if _is_valid(child_o[0], length, complexity_of, maxsize, maxdepth):
@@ -435,8 +437,8 @@ def random_population(
                 pop_o[i],
                 pop_a[i],
                 pop_c[i],
-                0,
-                0,
+                START,
+                START,
             )
             if _is_valid(pop_o[i], length, complexity_of, maxsize, maxdepth):
                 break

@@ -193,7 +193,7 @@ def _jacobian_block(
     derivative rows for that range only. ``factor`` is scratch of shape
     ``(2, ROW_BLOCK)`` for the partials of one node.
     """
-    top = -1
+    top = np.int64(-1)  # not a literal: see variation.START
     for k in range(length):
         op = opcodes[k]
         if op == VARIABLE:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._config import kernel
 from ..operators import ARITY, CONSTANT, VARIABLE
-from .evaluate import _evaluate_block
+from .evaluate import apply_operator
 from .random import random_float, random_int, random_normal
 
 # Mutation kinds, in the order of the weights array the search passes in.
@@ -30,6 +30,14 @@ RANDOMIZE = 9
 N_MUTATIONS = 10
 
 CONSTANT_PROBABILITY = 0.25
+
+# Node kinds for _count_kind and _pick_kind. A plain int argument would make
+# numba compile a copy of the callee for each literal value; np.int64 does not.
+LEAVES = np.int64(0)
+BINARY_NODES = np.int64(2)
+CONSTANT_NODES = np.int64(3)
+OPERATOR_NODES = np.int64(4)
+START = np.int64(0)
 
 
 @kernel
@@ -199,14 +207,16 @@ def _pick_kind(state, opcodes, length, kind):
 
 @kernel
 def _copy(p_o, p_a, p_c, p_len, c_o, c_a, c_c):
-    pos, n_const = append_segment(c_o, c_a, c_c, 0, 0, p_o, p_a, p_c, 0, p_len)
+    pos, n_const = append_segment(
+        c_o, c_a, c_c, START, START, p_o, p_a, p_c, START, p_len
+    )
     return pos
 
 
 @kernel
 def mutate_constant(state, temperature, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Scale one constant by a random factor, or flip its sign."""
-    k = _pick_kind(state, p_o, p_len, 3)
+    k = _pick_kind(state, p_o, p_len, CONSTANT_NODES)
     if k < 0:
         return -1
     length = _copy(p_o, p_a, p_c, p_len, c_o, c_a, c_c)
@@ -221,7 +231,7 @@ def mutate_constant(state, temperature, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
 @kernel
 def mutate_operator(state, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Replace one operator by another of the same arity."""
-    k = _pick_kind(state, p_o, p_len, 4)
+    k = _pick_kind(state, p_o, p_len, OPERATOR_NODES)
     if k < 0:
         return -1
     length = _copy(p_o, p_a, p_c, p_len, c_o, c_a, c_c)
@@ -237,8 +247,8 @@ def mutate_operator(state, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a
 @kernel
 def mutate_leaf(state, n_features, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Replace one leaf by a random variable or constant."""
-    k = _pick_kind(state, p_o, p_len, 0)
-    pos, n_const = append_segment(c_o, c_a, c_c, 0, 0, p_o, p_a, p_c, 0, k)
+    k = _pick_kind(state, p_o, p_len, LEAVES)
+    pos, n_const = append_segment(c_o, c_a, c_c, START, START, p_o, p_a, p_c, START, k)
     pos, n_const = append_random_leaf(state, c_o, c_a, c_c, pos, n_const, n_features)
     pos, n_const = append_segment(
         c_o, c_a, c_c, pos, n_const, p_o, p_a, p_c, k + 1, p_len
@@ -249,12 +259,12 @@ def mutate_leaf(state, n_features, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
 @kernel
 def swap_operands(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Exchange the two operands of a binary node."""
-    k = _pick_kind(state, p_o, p_len, 2)
+    k = _pick_kind(state, p_o, p_len, BINARY_NODES)
     if k < 0:
         return -1
     right = subtree_start(p_o, k - 1)
     left = subtree_start(p_o, right - 1)
-    pos, n = append_segment(c_o, c_a, c_c, 0, 0, p_o, p_a, p_c, 0, left)
+    pos, n = append_segment(c_o, c_a, c_c, START, START, p_o, p_a, p_c, START, left)
     pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, right, k)
     pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, left, right)
     pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, k, p_len)
@@ -267,7 +277,7 @@ def _wrap(
 ):
     """Put a new operator above the subtree rooted at ``k``."""
     start = subtree_start(p_o, k)
-    pos, n = append_segment(c_o, c_a, c_c, 0, 0, p_o, p_a, p_c, 0, start)
+    pos, n = append_segment(c_o, c_a, c_c, START, START, p_o, p_a, p_c, START, start)
     use_unary = unary_ops.shape[0] > 0 and random_float(state) < 0.3
     if use_unary:
         pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, start, k + 1)
@@ -290,7 +300,7 @@ def add_node(
     state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
 ):
     """Put a new operator above a random leaf: the tree grows at its edge."""
-    k = _pick_kind(state, p_o, p_len, 0)
+    k = _pick_kind(state, p_o, p_len, LEAVES)
     return _wrap(
         state, k, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
     )
@@ -310,7 +320,7 @@ def insert_node(
 @kernel
 def delete_node(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Replace an operator node by one of its operands."""
-    k = _pick_kind(state, p_o, p_len, 4)
+    k = _pick_kind(state, p_o, p_len, OPERATOR_NODES)
     if k < 0:
         return -1
     start = subtree_start(p_o, k)
@@ -322,7 +332,7 @@ def delete_node(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
             keep_stop = right
         else:
             keep_start = right
-    pos, n = append_segment(c_o, c_a, c_c, 0, 0, p_o, p_a, p_c, 0, start)
+    pos, n = append_segment(c_o, c_a, c_c, START, START, p_o, p_a, p_c, START, start)
     pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, keep_start, keep_stop)
     pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, k + 1, p_len)
     return pos
@@ -335,7 +345,7 @@ def replace_subtree(
     """Replace a random subtree by a random program of 1 to 7 nodes."""
     k = random_int(state, p_len)
     start = subtree_start(p_o, k)
-    pos, n = append_segment(c_o, c_a, c_c, 0, 0, p_o, p_a, p_c, 0, start)
+    pos, n = append_segment(c_o, c_a, c_c, START, START, p_o, p_a, p_c, START, start)
     size = 1 + random_int(state, 7)
     pos, n = random_program(
         state, size, n_features, binary_ops, unary_ops, c_o, c_a, c_c, pos, n
@@ -345,11 +355,10 @@ def replace_subtree(
 
 
 @kernel
-def simplify(XT, p_o, p_a, p_c, p_len, c_o, c_a, c_c, stack):
+def simplify(p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Fold every operator whose operands are all constants into one constant.
 
-    ``stack`` is scratch of shape ``(>= 3, >= 1)``. Returns -1 when nothing
-    folds.
+    Returns -1 when nothing folds.
     """
     length = _copy(p_o, p_a, p_c, p_len, c_o, c_a, c_c)
     folded = False
@@ -364,18 +373,9 @@ def simplify(XT, p_o, p_a, p_c, p_len, c_o, c_a, c_c, stack):
             k += 1
             continue
         start = k - arity
-        _evaluate_block(
-            c_o[start : k + 1],
-            c_a[start : k + 1],
-            arity + 1,
-            c_c,
-            XT,
-            0,
-            1,
-            stack[:arity],
-            stack[arity],
-        )
-        value = stack[0, 0]
+        left = c_c[c_a[start]]
+        right = c_c[c_a[k - 1]] if arity == 2 else 0.0
+        value = apply_operator(c_o[k], left, right)
         # The folded constant takes the slot of the first operand; later
         # slots shift down by the number of constants removed.
         slot = c_a[start]
@@ -403,10 +403,10 @@ def crossover(
     kb = random_int(state, b_len)
     sa = subtree_start(a_o, ka)
     sb = subtree_start(b_o, kb)
-    pos, n = append_segment(c_o, c_a, c_c, 0, 0, a_o, a_a, a_c, 0, sa)
+    pos, n = append_segment(c_o, c_a, c_c, START, START, a_o, a_a, a_c, START, sa)
     pos, n = append_segment(c_o, c_a, c_c, pos, n, b_o, b_a, b_c, sb, kb + 1)
     length_c, n = append_segment(c_o, c_a, c_c, pos, n, a_o, a_a, a_c, ka + 1, a_len)
-    pos, n = append_segment(d_o, d_a, d_c, 0, 0, b_o, b_a, b_c, 0, sb)
+    pos, n = append_segment(d_o, d_a, d_c, START, START, b_o, b_a, b_c, START, sb)
     pos, n = append_segment(d_o, d_a, d_c, pos, n, a_o, a_a, a_c, sa, ka + 1)
     length_d, n = append_segment(d_o, d_a, d_c, pos, n, b_o, b_a, b_c, kb + 1, b_len)
     return length_c, length_d
@@ -420,7 +420,6 @@ def mutate(
     n_features,
     binary_ops,
     unary_ops,
-    XT,
     p_o,
     p_a,
     p_c,
@@ -428,7 +427,6 @@ def mutate(
     c_o,
     c_a,
     c_c,
-    stack,
     maxsize,
 ):
     """Apply mutation ``kind`` to the parent, writing the child; see constants."""
@@ -487,9 +485,9 @@ def mutate(
             c_c,
         )
     if kind == SIMPLIFY:
-        return simplify(XT, p_o, p_a, p_c, p_len, c_o, c_a, c_c, stack)
+        return simplify(p_o, p_a, p_c, p_len, c_o, c_a, c_c)
     size = 1 + random_int(state, max(1, maxsize // 3))
     pos, n = random_program(
-        state, size, n_features, binary_ops, unary_ops, c_o, c_a, c_c, 0, 0
+        state, size, n_features, binary_ops, unary_ops, c_o, c_a, c_c, START, START
     )
     return pos
