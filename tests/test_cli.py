@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import queue
@@ -217,19 +216,6 @@ def test_demo_finds_keplers_law(tmp_path):
     assert "Matches Kepler's third law" in result.stdout
     # The demo leaves no files behind.
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("lawfinder.bench") is not None,
-    reason="the benchmarks are installed; their own tests run them",
-)
-def test_bench_without_the_benchmark_module_says_so(tmp_path):
-    result = run_cli("bench", "throughput", cwd=tmp_path)
-
-    assert result.returncode == 1
-    assert result.stderr.startswith("error: ")
-    assert "lawfinder.bench.throughput" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_defaults_quoted_in_the_help_are_the_search_defaults():
