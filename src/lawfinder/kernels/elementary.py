@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._config import kernel
+from .._config import inlined_kernel, kernel
 
 LOG2E = 1.4426950408889634
 # ln 2 and pi / 2 split so that k * (leading part) is exact for the k that occur.
@@ -37,7 +37,7 @@ MANTISSA_MASK = np.int64(0x000FFFFFFFFFFFFF)
 ONE_EXPONENT = np.int64(0x3FF0000000000000)
 
 
-@kernel
+@inlined_kernel
 def _exp_polynomial(r):
     """e^r for |r| <= ln(2) / 2: Taylor series to r^13 (error below 5e-18)."""
     p = 1.0 / 6227020800.0
@@ -118,7 +118,7 @@ def log_row(x, n, work):
         x[i] = e * LN2_HI + (e * LN2_LO + log_m)
 
 
-@kernel
+@inlined_kernel
 def _sin_polynomial(r, z):
     """sin(r) for |r| <= pi / 4, z = r^2: Taylor series to r^17."""
     p = 1.0 / 355687428096000.0
@@ -132,7 +132,7 @@ def _sin_polynomial(r, z):
     return r + r * z * p
 
 
-@kernel
+@inlined_kernel
 def _cos_polynomial(z):
     """cos(r) for |r| <= pi / 4, z = r^2: Taylor series to r^18."""
     p = -1.0 / 6402373705728000.0
@@ -189,7 +189,7 @@ def sincos_row(x, n, sines, cosines):
         sines[i], cosines[i] = _sin_cos(x[i])
 
 
-@kernel
+@inlined_kernel
 def sin_row(x, n, work):
     """x[:n] = sin(x[:n])."""
     if not _trig_inside(x, n):
@@ -202,7 +202,7 @@ def sin_row(x, n, work):
         x[i] = work[i]
 
 
-@kernel
+@inlined_kernel
 def cos_row(x, n, work):
     """x[:n] = cos(x[:n])."""
     if not _trig_inside(x, n):

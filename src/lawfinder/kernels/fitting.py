@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._config import ROW_BLOCK, kernel
+from .._config import ROW_BLOCK, inlined_kernel, kernel
 from ..operators import (
     ABS,
     ADD,
@@ -37,7 +37,7 @@ from .elementary import exp_row, log_row, sincos_row
 from .evaluate import program_loss
 
 
-@kernel
+@inlined_kernel
 def _scale_derivatives(derivatives, slots, top, factor, n):
     """Chain rule for a unary node: d(f(a)) = f'(a) da, with f'(a) in ``factor``."""
     for j in range(slots[top, 0], slots[top, 1]):
@@ -45,7 +45,7 @@ def _scale_derivatives(derivatives, slots, top, factor, n):
             derivatives[top, j, i] *= factor[i]
 
 
-@kernel
+@inlined_kernel
 def _combine_derivatives(derivatives, slots, a, b, factor, n):
     """Chain rule for a binary node: d = f_a da + f_b db, f_a, f_b in ``factor``.
 
@@ -65,7 +65,7 @@ def _combine_derivatives(derivatives, slots, a, b, factor, n):
         slots[a, 1] = slots[b, 1]
 
 
-@kernel
+@inlined_kernel
 def _binary_with_derivative(op, values, a, b, factor, n):
     """Apply a binary operator to levels ``a`` and ``b``; partials into ``factor``."""
     # One loop per operator, so that each loop is free of branches.
@@ -107,7 +107,7 @@ def _binary_with_derivative(op, values, a, b, factor, n):
             values[a, i] = np.nan
 
 
-@kernel
+@inlined_kernel
 def _unary_with_derivative(op, values, top, factor, n):
     """Apply a unary operator to level ``top``; its derivative into ``factor[0]``."""
     if op == NEG:
@@ -172,7 +172,7 @@ def _unary_with_derivative(op, values, top, factor, n):
             factor[0, i] = np.nan
 
 
-@kernel
+@inlined_kernel
 def _jacobian_block(
     opcodes,
     arguments,
@@ -327,7 +327,7 @@ def normal_equations(
     return loss
 
 
-@kernel
+@inlined_kernel
 def _solve_damped(jtj, jtr, n_constants, damping, step, work):
     """Solve ``(J^T J + damping * diag(J^T J)) step = -J^T r`` by Cholesky.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._config import kernel
+from .._config import inlined_kernel, kernel
 from ..operators import ARITY, CONSTANT, VARIABLE
 from .evaluate import apply_operator
 from .random import random_float, random_int, random_normal
@@ -213,7 +213,7 @@ def _copy(p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     return pos
 
 
-@kernel
+@inlined_kernel
 def mutate_constant(state, temperature, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Scale one constant by a random factor, or flip its sign."""
     k = _pick_kind(state, p_o, p_len, CONSTANT_NODES)
@@ -228,7 +228,7 @@ def mutate_constant(state, temperature, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     return length
 
 
-@kernel
+@inlined_kernel
 def mutate_operator(state, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Replace one operator by another of the same arity."""
     k = _pick_kind(state, p_o, p_len, OPERATOR_NODES)
@@ -244,7 +244,7 @@ def mutate_operator(state, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a
     return length
 
 
-@kernel
+@inlined_kernel
 def mutate_leaf(state, n_features, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Replace one leaf by a random variable or constant."""
     k = _pick_kind(state, p_o, p_len, LEAVES)
@@ -256,7 +256,7 @@ def mutate_leaf(state, n_features, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     return pos
 
 
-@kernel
+@inlined_kernel
 def swap_operands(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Exchange the two operands of a binary node."""
     k = _pick_kind(state, p_o, p_len, BINARY_NODES)
@@ -295,7 +295,7 @@ def _wrap(
     return pos
 
 
-@kernel
+@inlined_kernel
 def add_node(
     state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
 ):
@@ -306,7 +306,7 @@ def add_node(
     )
 
 
-@kernel
+@inlined_kernel
 def insert_node(
     state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
 ):
@@ -317,7 +317,7 @@ def insert_node(
     )
 
 
-@kernel
+@inlined_kernel
 def delete_node(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Replace an operator node by one of its operands."""
     k = _pick_kind(state, p_o, p_len, OPERATOR_NODES)
@@ -338,7 +338,7 @@ def delete_node(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     return pos
 
 
-@kernel
+@inlined_kernel
 def replace_subtree(
     state, n_features, binary_ops, unary_ops, p_o, p_a, p_c, p_len, c_o, c_a, c_c
 ):
@@ -354,7 +354,7 @@ def replace_subtree(
     return pos
 
 
-@kernel
+@inlined_kernel
 def simplify(p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Fold every operator whose operands are all constants into one constant.
 
