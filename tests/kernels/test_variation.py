@@ -27,6 +27,7 @@ from lawfinder.kernels.variation import (
     N_MUTATIONS,
     RANDOMIZE,
     REPLACE_SUBTREE,
+    ROTATE,
     SIMPLIFY,
     SWAP_OPERANDS,
     crossover,
@@ -38,7 +39,7 @@ from lawfinder.kernels.variation import (
 )
 from lawfinder.operators import ARITY, CONSTANT, N_OPCODES, OPERATORS, VARIABLE
 from reference import evaluate_reference
-from strategies import programs
+from strategies import program, programs
 
 N_FEATURES = 3
 CAPACITY = 30
@@ -324,9 +325,24 @@ def check_child(kind, parent, child_length, child):
     operators = [k for k, node in enumerate(parent) if not is_leaf(node)]
     if child_length == -1:
         # Only mutations that need a missing kind of node may give up.
-        assert kind in (MUTATE_CONSTANT, MUTATE_OPERATOR, SWAP_OPERANDS, DELETE_NODE)
+        assert kind in (
+            MUTATE_CONSTANT,
+            MUTATE_OPERATOR,
+            SWAP_OPERANDS,
+            DELETE_NODE,
+            ROTATE,
+        )
         if kind == MUTATE_CONSTANT:
             assert not any(node[0] == CONSTANT for node in parent)
+        elif kind == ROTATE:
+            assert not any(
+                ARITY[parent[k][0]] == 2
+                and (
+                    ARITY[parent[k - 1][0]] == 2
+                    or ARITY[parent[starts[k - 1] - 1][0]] == 2
+                )
+                for k in operators
+            )
         elif kind == SWAP_OPERANDS:
             assert not any(ARITY[node[0]] == 2 for node in parent)
         else:
@@ -381,6 +397,9 @@ def check_child(kind, parent, child_length, child):
         )
     elif kind == RANDOMIZE:
         assert child_length <= max(1, MAXSIZE // 3)
+    elif kind == ROTATE:
+        # The same nodes, regrouped.
+        assert sorted(nodes) == sorted(parent) and nodes != parent
 
 
 MUTATION_KINDS = [kind for kind in range(N_MUTATIONS) if kind != SIMPLIFY]
@@ -607,3 +626,34 @@ def test_crossover_reports_children_that_do_not_fit(first, second, seed):
             assert_valid_program(
                 child.opcodes, child.arguments, child.constants, length
             )
+
+
+@settings(max_examples=100)
+@given(
+    programs(n_features=N_FEATURES, max_size=20, operators=("add",)),
+    st.integers(0, 2**32 - 1),
+)
+def test_rotate_keeps_the_value_of_a_sum(program, seed):
+    # Addition is associative, so regrouping a sum must not change its value.
+    parent, child_length, child = run_mutation(ROTATE, program, seed)
+    if child_length == -1:
+        return
+    opcodes, arguments, constants = program
+    np.testing.assert_allclose(
+        _evaluate(child.opcodes, child.arguments, child.constants, child_length),
+        _evaluate(opcodes, arguments, constants, len(opcodes)),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+def test_rotate_regroups_a_product():
+    # (x0 * x1) / x2 -> x0 * (x1 / x2), the only possible regrouping here.
+    opcodes, arguments, constants = program("x0", "x1", "mul", "x2", "div")
+    parent, child_length, child = run_mutation(
+        ROTATE, (opcodes, arguments, constants), 0
+    )
+    assert child_length == 5
+    expected, _, _ = program("x0", "x1", "x2", "div", "mul")
+    np.testing.assert_array_equal(child.opcodes[:5], expected)
+    np.testing.assert_array_equal(child.arguments[:5], [0, 1, 2, 0, 0])

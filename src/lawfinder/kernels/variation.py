@@ -27,7 +27,8 @@ DELETE_NODE = 6
 REPLACE_SUBTREE = 7
 SIMPLIFY = 8
 RANDOMIZE = 9
-N_MUTATIONS = 10
+ROTATE = 10
+N_MUTATIONS = 11
 
 CONSTANT_PROBABILITY = 0.25
 
@@ -355,6 +356,58 @@ def replace_subtree(
 
 
 @inlined_kernel
+def rotate(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c):
+    """Regroup a binary node with a binary operand: ``(a o b) O c`` becomes
+    ``a o (b O c)``, or ``a O (b o c)`` becomes ``(a O b) o c``.
+
+    Returns -1 when no binary node has a binary operand.
+    """
+    count = 0
+    for k in range(p_len):
+        if ARITY[p_o[k]] == 2 and _has_binary_operand(p_o, k):
+            count += 1
+    if count == 0:
+        return -1
+    target = random_int(state, count)
+    k = -1
+    for m in range(p_len):
+        if ARITY[p_o[m]] == 2 and _has_binary_operand(p_o, m):
+            if target == 0:
+                k = m
+                break
+            target -= 1
+    right = subtree_start(p_o, k - 1)
+    left_is_binary = ARITY[p_o[right - 1]] == 2
+    right_is_binary = ARITY[p_o[k - 1]] == 2
+    if left_is_binary and (not right_is_binary or random_float(state) < 0.5):
+        # a b o c O -> a b c O o
+        pos, n = append_segment(
+            c_o, c_a, c_c, START, START, p_o, p_a, p_c, START, right - 1
+        )
+        pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, right, k + 1)
+        pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, right - 1, right)
+    else:
+        # a b c o O -> a b O c o
+        inner = subtree_start(p_o, k - 2)
+        pos, n = append_segment(
+            c_o, c_a, c_c, START, START, p_o, p_a, p_c, START, inner
+        )
+        pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, k, k + 1)
+        pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, inner, k - 1)
+        pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, k - 1, k)
+    pos, n = append_segment(c_o, c_a, c_c, pos, n, p_o, p_a, p_c, k + 1, p_len)
+    return pos
+
+
+@kernel
+def _has_binary_operand(opcodes, k):
+    """Is either operand of the binary node at ``k`` itself binary?"""
+    if ARITY[opcodes[k - 1]] == 2:
+        return True
+    return ARITY[opcodes[subtree_start(opcodes, k - 1) - 1]] == 2
+
+
+@inlined_kernel
 def simplify(p_o, p_a, p_c, p_len, c_o, c_a, c_c):
     """Fold every operator whose operands are all constants into one constant.
 
@@ -486,6 +539,8 @@ def mutate(
         )
     if kind == SIMPLIFY:
         return simplify(p_o, p_a, p_c, p_len, c_o, c_a, c_c)
+    if kind == ROTATE:
+        return rotate(state, p_o, p_a, p_c, p_len, c_o, c_a, c_c)
     size = 1 + random_int(state, max(1, maxsize // 3))
     pos, n = random_program(
         state, size, n_features, binary_ops, unary_ops, c_o, c_a, c_c, START, START

@@ -29,6 +29,7 @@ DEFAULT_MUTATION_WEIGHTS = (
     0.3,  # replace a subtree
     0.05,  # fold constants
     0.01,  # start afresh
+    0.2,  # regroup: (a o b) O c <-> a o (b O c)
 )
 assert len(DEFAULT_MUTATION_WEIGHTS) == N_MUTATIONS
 
