@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lawfinder.operators import BY_OPCODE, CONSTANT, VARIABLE
+from lawfinder.operators import ARITY, BY_OPCODE, CONSTANT, VARIABLE
 
 
 def _walk(opcodes, arguments, constants, X, relative_step=0.0, seed=0):
@@ -111,3 +111,19 @@ def random_features(n_rows: int, n_features: int, seed: int = 0) -> np.ndarray:
     special = rng.random(size=X.shape) < 0.05
     X[special] = rng.choice([0.0, 1.0, -1.0], size=int(special.sum()))
     return X
+
+
+def nesting_reference(opcodes, flags) -> bool:
+    """Does a flagged operator have a flagged operator below it? By recursion."""
+
+    def walk(end):
+        """(start of the subtree at ``end``, holds a flagged node, nested)"""
+        opcode = int(opcodes[end])
+        holds, nested, start = False, False, end
+        for _ in range(int(ARITY[opcode])):
+            start, operand_holds, operand_nested = walk(start - 1)
+            holds, nested = holds or operand_holds, nested or operand_nested
+        flagged = bool(flags[opcode])
+        return start, holds or flagged, nested or (flagged and holds)
+
+    return walk(len(opcodes) - 1)[2]

@@ -70,9 +70,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Largest complexity (number of nodes, by default) of an equation.
     maxdepth : int, default=None
         Deepest nesting of an equation; None means no limit beyond ``maxsize``.
-    populations : int, default=8
+    allow_nesting : bool, default=False
+        Whether a function of a dimensionless argument (``exp``, ``log``,
+        ``sin``, ``cos``, ``tan``, ``tanh``) may appear inside another one, as
+        in ``sin(exp(x))``. Physical laws rarely nest them, and nested ones
+        fit almost any smooth curve, which traps the search in near-fits.
+    populations : int, default=16
         Number of islands that evolve separately and exchange equations.
-    population_size : int, default=64
+    population_size : int, default=32
         Number of equations on each island.
     niterations : int, default=100
         Number of search iterations; each evolves every island for one cycle.
@@ -84,7 +89,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Stop after this many evaluations of an equation on the data.
     loss_threshold : float, default=None
         Stop as soon as an equation reaches a loss at or below this value.
-    parsimony : float, default=0.001
+    parsimony : float, default=0.0
         Penalty per unit of complexity in the search score
         ``loss + parsimony * complexity``, where the loss is normalised so the
         same value means the same on every data set.
@@ -153,6 +158,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         "unary_operators": [list, tuple, None],
         "maxsize": [Interval(Integral, 3, None, closed="left")],
         "maxdepth": [Interval(Integral, 2, None, closed="left"), None],
+        "allow_nesting": ["boolean"],
         "populations": [Interval(Integral, 1, None, closed="left")],
         "population_size": [Interval(Integral, 8, None, closed="left")],
         "niterations": [Interval(Integral, 1, None, closed="left"), None],
@@ -178,13 +184,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         unary_operators=None,
         maxsize=30,
         maxdepth=None,
-        populations=8,
-        population_size=64,
+        allow_nesting=False,
+        populations=16,
+        population_size=32,
         niterations=100,
         timeout=None,
         max_evals=None,
         loss_threshold=None,
-        parsimony=0.001,
+        parsimony=0.0,
         alpha=0.1,
         model_selection="best",
         n_jobs=1,
@@ -196,6 +203,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.unary_operators = unary_operators
         self.maxsize = maxsize
         self.maxdepth = maxdepth
+        self.allow_nesting = allow_nesting
         self.populations = populations
         self.population_size = population_size
         self.niterations = niterations
@@ -343,6 +351,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             ),
             maxsize=int(self.maxsize),
             maxdepth=None if self.maxdepth is None else int(self.maxdepth),
+            allow_nesting=bool(self.allow_nesting),
             populations=int(self.populations),
             population_size=int(self.population_size),
             niterations=None if self.niterations is None else int(self.niterations),

@@ -23,6 +23,7 @@ from lawfinder.kernels.random import new_state
 from lawfinder.operators import ARITY, CONSTANT, OPERATORS, VARIABLE
 from lawfinder.search.island import CycleSettings, Island
 from lawfinder.search.options import SearchOptions
+from reference import nesting_reference
 
 N_FEATURES = 2
 NO_WEIGHTS = np.empty(0)
@@ -82,6 +83,7 @@ def new_island(settings, problem, population_size=24, seed=0) -> Island:
         settings.binary_ops,
         settings.unary_ops,
         settings.complexity_of,
+        settings.no_nesting,
         settings.maxsize,
         settings.maxdepth,
         min(settings.maxsize, 7),
@@ -117,6 +119,7 @@ def run_cycle(island, problem, settings, n_steps=None) -> int:
         settings.binary_ops,
         settings.unary_ops,
         settings.complexity_of,
+        settings.no_nesting,
         settings.maxsize,
         settings.maxdepth,
         settings.mutation_weights,
@@ -200,6 +203,7 @@ def assert_valid_member(island, member, settings, n_features=N_FEATURES):
     assert island.complexities[member] == complexity
     assert complexity <= settings.maxsize
     assert tree_depth(opcodes) <= settings.maxdepth
+    assert not nesting_reference(opcodes, settings.no_nesting)
 
 
 def assert_losses_are_fresh(island, problem):
@@ -290,7 +294,10 @@ def cycle_cases(draw):
         maxsize=maxsize,
         maxdepth=draw(st.one_of(st.none(), st.integers(3, maxsize))),
         binary_operators=draw(st.sampled_from([("add", "mul"), ("add", "sub", "div")])),
-        unary_operators=draw(st.sampled_from([(), ("sin",), ("exp", "log", "sqrt")])),
+        unary_operators=draw(
+            st.sampled_from([(), ("sin",), ("exp", "log", "sqrt"), ("exp", "cos")])
+        ),
+        allow_nesting=draw(st.booleans()),
         crossover_probability=draw(st.sampled_from([0.0, 0.3])),
         optimize_probability=draw(st.sampled_from([0.0, 0.5])),
         tournament_size=draw(st.integers(1, 8)),

@@ -31,6 +31,7 @@ from lawfinder.kernels.variation import (
     SIMPLIFY,
     SWAP_OPERANDS,
     crossover,
+    has_nesting,
     mutate,
     program_depth,
     random_program,
@@ -38,7 +39,7 @@ from lawfinder.kernels.variation import (
     subtree_start,
 )
 from lawfinder.operators import ARITY, CONSTANT, N_OPCODES, OPERATORS, VARIABLE
-from reference import evaluate_reference
+from reference import evaluate_reference, nesting_reference
 from strategies import program, programs
 
 N_FEATURES = 3
@@ -253,6 +254,30 @@ def test_program_depth_of_simple_programs():
     assert program_depth(leaf, 1) == 1
     assert program_depth(chain, 3) == 3
     assert program_depth(balanced, 3) == 2
+
+
+# Flags of the functions of a dimensionless argument, the search's default.
+DIMENSIONLESS = np.zeros(N_OPCODES, dtype=np.int64)
+for _operator in OPERATORS.values():
+    DIMENSIONLESS[_operator.opcode] = _operator.units == "dimensionless"
+
+
+@given(programs(n_features=N_FEATURES, max_size=25))
+def test_has_nesting_matches_recursive_reference(program):
+    opcodes, arguments, constants = program
+    nodes = nodes_of(opcodes, arguments, constants)
+    expected = nesting_reference([node[0] for node in nodes], DIMENSIONLESS)
+    assert has_nesting(opcodes, opcodes.shape[0], DIMENSIONLESS) == expected
+
+
+def test_has_nesting_of_simple_programs():
+    sin_of_exp, _, _ = program("x0", "exp", "x1", "add", "sin")
+    side_by_side, _, _ = program("x0", "exp", "x1", "sin", "mul")
+    exp_of_square, _, _ = program("x0", "square", "neg", "exp")
+    assert has_nesting(sin_of_exp, 5, DIMENSIONLESS)
+    assert not has_nesting(side_by_side, 5, DIMENSIONLESS)
+    assert not has_nesting(exp_of_square, 4, DIMENSIONLESS)
+    assert not has_nesting(sin_of_exp, 5, np.zeros(N_OPCODES, dtype=np.int64))
 
 
 @pytest.mark.parametrize("size", range(1, 26))

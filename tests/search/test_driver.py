@@ -17,9 +17,10 @@ from scipy.optimize import curve_fit
 from lawfinder.kernels.evaluate import program_loss
 from lawfinder.model_selection import pareto_front
 from lawfinder.search.driver import run_search
+from lawfinder.search.island import CycleSettings
 from lawfinder.search.options import SearchOptions
 from lawfinder.search.result import SearchResult
-from reference import evaluate_reference
+from reference import evaluate_reference, nesting_reference
 
 SMALL = SearchOptions(
     binary_operators=("add", "sub", "mul"),
@@ -373,3 +374,26 @@ def test_a_single_island_without_any_finite_loss_returns_an_empty_hall_of_fame()
     result = search(X, y, populations=1, niterations=2)
     assert result.stopped_by == "niterations"
     assert result.hall_of_fame == []
+
+
+@pytest.mark.parametrize("allow_nesting", [False, True])
+def test_nesting_of_dimensionless_functions_follows_the_option(allow_nesting):
+    # sin(exp(x0)) needs one function inside another: only allowed on request.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 2.0, size=(200, 1))
+    y = np.sin(np.exp(X[:, 0]))
+    flags = CycleSettings.from_options(SMALL).no_nesting
+
+    result = search(
+        X,
+        y,
+        unary_operators=("sin", "exp"),
+        allow_nesting=allow_nesting,
+        niterations=20,
+    )
+
+    nested = [nesting_reference(e.opcodes, flags) for e in result.hall_of_fame]
+    assert any(nested) == allow_nesting
+    if allow_nesting:
+        best = min(result.hall_of_fame, key=lambda entry: entry.loss)
+        assert best.loss < 1e-20

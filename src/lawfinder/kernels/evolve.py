@@ -19,6 +19,7 @@ from .variation import (
     N_MUTATIONS,
     START,
     crossover,
+    has_nesting,
     mutate,
     program_complexity,
     program_depth,
@@ -119,12 +120,14 @@ def _store(
 
 
 @kernel
-def _is_valid(c_o, length, complexity_of, maxsize, maxdepth):
+def _is_valid(c_o, length, complexity_of, maxsize, maxdepth, no_nesting):
     if length <= 0:
         return False
     if program_complexity(c_o, length, complexity_of) > maxsize:
         return False
-    return program_depth(c_o, length) <= maxdepth
+    if program_depth(c_o, length) > maxdepth:
+        return False
+    return not has_nesting(c_o, length, no_nesting)
 
 
 @kernel
@@ -152,6 +155,7 @@ def evolve_cycle(
     binary_ops,
     unary_ops,
     complexity_of,
+    no_nesting,
     maxsize,
     maxdepth,
     mutation_weights,
@@ -234,7 +238,9 @@ def evolve_cycle(
             )
             for j in range(2):
                 length = lengths[j]
-                if not _is_valid(child_o[j], length, complexity_of, maxsize, maxdepth):
+                if not _is_valid(
+                    child_o[j], length, complexity_of, maxsize, maxdepth, no_nesting
+                ):
                     continue
                 loss = program_loss(
                     child_o[j],
@@ -303,7 +309,9 @@ def evolve_cycle(
                 child_c[0],
                 maxsize,
             )
-            if _is_valid(child_o[0], length, complexity_of, maxsize, maxdepth):
+            if _is_valid(
+                child_o[0], length, complexity_of, maxsize, maxdepth, no_nesting
+            ):
                 break
             length = -1
 
@@ -418,6 +426,7 @@ def random_population(
     binary_ops,
     unary_ops,
     complexity_of,
+    no_nesting,
     maxsize,
     maxdepth,
     max_initial_size,
@@ -440,7 +449,9 @@ def random_population(
                 START,
                 START,
             )
-            if _is_valid(pop_o[i], length, complexity_of, maxsize, maxdepth):
+            if _is_valid(
+                pop_o[i], length, complexity_of, maxsize, maxdepth, no_nesting
+            ):
                 break
         pop_len[i] = length
         pop_complexity[i] = program_complexity(pop_o[i], length, complexity_of)

@@ -73,6 +73,33 @@ def program_depth(opcodes, length):
 
 
 @kernel
+def has_nesting(opcodes, length, no_nesting):
+    """Does a flagged operator have another flagged operator in its operands?
+
+    ``no_nesting[op]`` is 1 for the operators that may not nest; all zeros
+    allow any nesting.
+    """
+    # inside[level]: does the subtree on that stack level hold a flagged node?
+    inside = np.empty(length, dtype=np.bool_)
+    top = -1
+    for k in range(length):
+        op = opcodes[k]
+        arity = ARITY[op]
+        flagged = no_nesting[op] != 0
+        if arity == 0:
+            top += 1
+            inside[top] = False
+            continue
+        if arity == 2:
+            top -= 1
+            inside[top] = inside[top] or inside[top + 1]
+        if flagged and inside[top]:
+            return True
+        inside[top] = inside[top] or flagged
+    return False
+
+
+@kernel
 def program_complexity(opcodes, length, complexity_of):
     """Sum of the complexities of the nodes."""
     total = 0

@@ -51,6 +51,7 @@ class CycleSettings:
     binary_ops: np.ndarray
     unary_ops: np.ndarray
     complexity_of: np.ndarray
+    no_nesting: np.ndarray
     maxsize: int
     maxdepth: int
     mutation_weights: np.ndarray
@@ -70,6 +71,11 @@ class CycleSettings:
         complexity_of = np.ones(N_OPCODES, dtype=np.int64)
         for name in options.binary_operators + options.unary_operators:
             complexity_of[OPERATORS[name].opcode] = OPERATORS[name].complexity
+        # Functions of a dimensionless argument (exp, log, sin, ...) may not nest.
+        no_nesting = np.zeros(N_OPCODES, dtype=np.int64)
+        if not options.allow_nesting:
+            for operator in OPERATORS.values():
+                no_nesting[operator.opcode] = operator.units == "dimensionless"
         return cls(
             binary_ops=np.array(
                 [OPERATORS[n].opcode for n in options.binary_operators], dtype=np.int64
@@ -78,6 +84,7 @@ class CycleSettings:
                 [OPERATORS[n].opcode for n in options.unary_operators], dtype=np.int64
             ),
             complexity_of=complexity_of,
+            no_nesting=no_nesting,
             maxsize=options.maxsize,
             maxdepth=options.maxdepth or options.maxsize,
             mutation_weights=np.array(DEFAULT_MUTATION_WEIGHTS, dtype=np.float64),
@@ -145,6 +152,7 @@ def start_island(
         settings.binary_ops,
         settings.unary_ops,
         settings.complexity_of,
+        settings.no_nesting,
         settings.maxsize,
         settings.maxdepth,
         min(settings.maxsize, 7),
@@ -194,6 +202,7 @@ def evolve_island(island: Island, data: SearchData, settings: CycleSettings) -> 
         settings.binary_ops,
         settings.unary_ops,
         settings.complexity_of,
+        settings.no_nesting,
         settings.maxsize,
         settings.maxdepth,
         settings.mutation_weights,
