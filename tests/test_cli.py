@@ -151,6 +151,7 @@ def test_fit_writes_both_files_in_a_new_run_folder(data_file, tmp_path):
     record = json.loads((folder / RUN_FILE).read_text())
     assert record["parameters"]["niterations"] == 3
     assert record["parameters"]["random_state"] == 0
+    assert record["parameters"]["allow_nesting"] is False
     assert record["stopped_by"] == "niterations"
     assert record["n_iterations"] == 3
     assert record["variable_names"] == ["m", "a", "noise"]
@@ -252,3 +253,23 @@ def _wait_for(lines: queue.Queue, fragment: str, seconds: float) -> None:
         if fragment in line:
             return
     pytest.fail(f"no line with {fragment!r} within {seconds} s; got {seen!r}")
+
+
+def test_allow_nesting_reaches_the_search(data_file, tmp_path):
+    result = run_cli(
+        "fit",
+        data_file,
+        "--target",
+        "F",
+        "--niterations",
+        "1",
+        "--allow-nesting",
+        "--output",
+        tmp_path / "run",
+        *SMALL_SEARCH,
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "run" / RUN_FILE).read_text())
+    assert record["parameters"]["allow_nesting"] is True

@@ -199,6 +199,13 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
         f"(default: {','.join(SHOWN_DEFAULTS['unary_operators'])})",
     )
     group.add_argument(
+        "--allow-nesting",
+        action="store_true",
+        default=None,
+        help="let exp, log, sin, cos, tan and tanh appear inside one another, "
+        "as in sin(exp(x)) (default: not allowed)",
+    )
+    group.add_argument(
         "--seed",
         type=int,
         help="random seed; with one job, the same seed gives the same result "
@@ -232,6 +239,7 @@ def _fit_command(args: argparse.Namespace) -> int:
         "binary_operators": args.binary_operators,
         "unary_operators": args.unary_operators,
         "maxsize": args.maxsize,
+        "allow_nesting": args.allow_nesting,
         "niterations": args.niterations,
         "timeout": args.timeout,
         "n_jobs": args.jobs,
