@@ -65,7 +65,7 @@ def _combine_derivatives(derivatives, slots, a, b, factor, n):
         slots[a, 1] = slots[b, 1]
 
 
-@inlined_kernel
+@kernel
 def _binary_with_derivative(op, values, a, b, factor, n):
     """Apply a binary operator to levels ``a`` and ``b``; partials into ``factor``."""
     # One loop per operator, so that each loop is free of branches.
@@ -107,7 +107,7 @@ def _binary_with_derivative(op, values, a, b, factor, n):
             values[a, i] = np.nan
 
 
-@inlined_kernel
+@kernel
 def _unary_with_derivative(op, values, top, factor, n):
     """Apply a unary operator to level ``top``; its derivative into ``factor[0]``."""
     if op == NEG:
@@ -172,7 +172,7 @@ def _unary_with_derivative(op, values, top, factor, n):
             factor[0, i] = np.nan
 
 
-@inlined_kernel
+@kernel
 def _jacobian_block(
     opcodes,
     arguments,
