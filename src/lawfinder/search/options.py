@@ -39,7 +39,7 @@ class SearchOptions:
     tournament_probability: float = 0.9
     crossover_probability: float = 0.05
     optimize_fraction: float = 0.15
-    optimize_probability: float = 0.05
+    optimize_probability: float = 0.3
     optimizer_iterations: int = 12
     migration_fraction: float = 0.05
     max_rows: int = 500
