@@ -45,7 +45,7 @@ KEPLER_TOLERANCE = 0.01
 
 # Ample for the law to appear (a few seconds); the timeout keeps the demo under
 # a minute on a slow machine.
-DEMO_NITERATIONS = 100
+DEMO_NITERATIONS = 10
 DEMO_TIMEOUT = 30.0
 # Planetary orbits deviate from a^1.5 by up to 0.06 %, and "best" then prefers
 # longer equations that fit those deviations; "score" picks where the loss

@@ -46,7 +46,7 @@ def test_noise_scales_with_rms_of_target():
 def test_rounding_of_constants():
     x = sympy.Symbol("x")
     rounded = round_constants(sympy.Float(1.23456) * x + sympy.Float(5e-5))
-    assert rounded == sympy.Float(1.235) * x
+    assert rounded == sympy.Rational(247, 200) * x
 
 
 @pytest.mark.parametrize(
@@ -65,6 +65,16 @@ def test_srbench_criterion(model_text, exact):
     symbols["pi"] = sympy.pi
     model = sympy.sympify(model_text, locals=symbols)
     assert is_symbolic_solution(model, equation.to_sympy(), timeout=30) is exact
+
+
+def test_srbench_criterion_treats_a_rounded_one_as_one():
+    # 1 - v^2/c^2 and 1.0 - v^2/c^2 are the same law once constants are rounded.
+    equation = next(e for e in load_equations() if e.name == "I.10.7")
+    m_0, v, c = sympy.symbols("m_0 v c")
+    model = m_0 / sympy.sqrt(v / (sympy.Float(2.7e-35) - c**2 / v) + sympy.Float(1))
+    assert is_symbolic_solution(model, equation.to_sympy(), timeout=30) is True
+    off = m_0 / sympy.sqrt(v / (sympy.Float(2.7e-35) - c**2 / v) + sympy.Float(1.01))
+    assert is_symbolic_solution(off, equation.to_sympy(), timeout=30) is False
 
 
 def test_srbench_criterion_uses_the_positive_sampling_ranges():

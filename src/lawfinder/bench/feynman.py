@@ -105,11 +105,17 @@ def add_noise(y: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarr
 
 
 def round_constants(expression: sympy.Expr) -> sympy.Expr:
-    """Round floats to 3 decimals, and those below 1e-4 in size to 0."""
+    """Round floats to 3 decimals, and those below 1e-4 in size to 0.
+
+    A rounded constant is an exact decimal, so it becomes an exact rational:
+    sympy cancels ``1 - x`` against ``1.0 - x`` only when both are exact.
+    """
     replacements = {}
     for number in expression.atoms(sympy.Float):
         value = float(number)
-        replacements[number] = 0 if abs(value) < 1e-4 else sympy.Float(round(value, 3))
+        replacements[number] = (
+            0 if abs(value) < 1e-4 else sympy.Rational(f"{round(value, 3):.3f}")
+        )
     return expression.xreplace(replacements)
 
 
@@ -199,6 +205,7 @@ def run_one(equation: Equation, seed: int, args) -> dict:
         "seconds": seconds,
         "evals": model.n_evals_,
         "model": str(model.best_.to_text(precision=6)),
+        "model_full_precision": str(model.best_.to_text()),
     }
 
 
