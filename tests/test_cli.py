@@ -273,3 +273,24 @@ def test_allow_nesting_reaches_the_search(data_file, tmp_path):
     assert result.returncode == 0, result.stderr
     record = json.loads((tmp_path / "run" / RUN_FILE).read_text())
     assert record["parameters"]["allow_nesting"] is True
+
+
+def test_no_simplify_reaches_the_search(data_file, tmp_path):
+    result = run_cli(
+        "fit",
+        data_file,
+        "--target",
+        "F",
+        "--niterations",
+        "1",
+        "--no-simplify",
+        "--output",
+        tmp_path / "run",
+        *SMALL_SEARCH,
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "run" / RUN_FILE).read_text())
+    assert record["parameters"]["simplify"] is False
+    assert "simplify" not in record["timings"]

@@ -206,6 +206,14 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
         "as in sin(exp(x)) (default: not allowed)",
     )
     group.add_argument(
+        "--no-simplify",
+        dest="simplify",
+        action="store_false",
+        default=None,
+        help="keep the equations as the search found them, without sympy's "
+        "rewrites (default: simplify)",
+    )
+    group.add_argument(
         "--seed",
         type=int,
         help="random seed; with one job, the same seed gives the same result "
@@ -240,6 +248,7 @@ def _fit_command(args: argparse.Namespace) -> int:
         "unary_operators": args.unary_operators,
         "maxsize": args.maxsize,
         "allow_nesting": args.allow_nesting,
+        "simplify": args.simplify,
         "niterations": args.niterations,
         "timeout": args.timeout,
         "n_jobs": args.jobs,

@@ -75,6 +75,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         ``sin``, ``cos``, ``tan``, ``tanh``) may appear inside another one, as
         in ``sin(exp(x))``. Physical laws rarely nest them, and nested ones
         fit almost any smooth curve, which traps the search in near-fits.
+    simplify : bool, default=True
+        After the search, rewrite each equation of the front with sympy
+        (variables positive in every row are taken as positive) and keep a
+        rewrite where it is simpler and, with refitted constants, fits as
+        well. Takes up to 5 seconds, or a tenth of ``timeout`` if less.
     populations : int, default=16
         Number of islands that evolve separately and exchange equations.
     population_size : int, default=32
@@ -159,6 +164,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         "maxsize": [Interval(Integral, 3, None, closed="left")],
         "maxdepth": [Interval(Integral, 2, None, closed="left"), None],
         "allow_nesting": ["boolean"],
+        "simplify": ["boolean"],
         "populations": [Interval(Integral, 1, None, closed="left")],
         "population_size": [Interval(Integral, 8, None, closed="left")],
         "niterations": [Interval(Integral, 1, None, closed="left"), None],
@@ -185,6 +191,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         maxsize=30,
         maxdepth=None,
         allow_nesting=False,
+        simplify=True,
         populations=16,
         population_size=32,
         niterations=100,
@@ -204,6 +211,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.maxsize = maxsize
         self.maxdepth = maxdepth
         self.allow_nesting = allow_nesting
+        self.simplify = simplify
         self.populations = populations
         self.population_size = population_size
         self.niterations = niterations
@@ -352,6 +360,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             maxsize=int(self.maxsize),
             maxdepth=None if self.maxdepth is None else int(self.maxdepth),
             allow_nesting=bool(self.allow_nesting),
+            simplify=bool(self.simplify),
             populations=int(self.populations),
             population_size=int(self.population_size),
             niterations=None if self.niterations is None else int(self.niterations),

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from lawfinder._config import ROW_BLOCK
 from lawfinder.kernels.evaluate import population_losses, program_loss
-from lawfinder.kernels.evolve import evolve_cycle, optimize_members, random_population
+from lawfinder.kernels.evolve import evolve_cycle, random_population
 from lawfinder.kernels.random import new_state
 from lawfinder.operators import ARITY, CONSTANT, OPERATORS, VARIABLE
-from lawfinder.search.island import CycleSettings, Island
+from lawfinder.search.island import CycleSettings, Island, refit_members
 from lawfinder.search.options import SearchOptions
 from reference import nesting_reference
 
@@ -139,18 +139,7 @@ def run_cycle(island, problem, settings, n_steps=None) -> int:
 
 
 def refit(island, problem, members, iterations=12) -> int:
-    return optimize_members(
-        island.opcodes,
-        island.arguments,
-        island.constants,
-        island.lengths,
-        island.losses,
-        np.asarray(members, dtype=np.int64),
-        problem.XT,
-        problem.y,
-        problem.weights,
-        iterations,
-    )
+    return refit_members(island, members, problem, iterations)
 
 
 def fresh_loss(island, member, problem) -> float:
@@ -432,11 +421,11 @@ def test_strict_acceptance_rejects_every_worse_child():
 
 
 # ---------------------------------------------------------------------------
-# optimize_members
+# refit_members: fit_constants over chosen members
 # ---------------------------------------------------------------------------
 
 
-def test_optimize_members_refits_only_the_chosen_members():
+def test_refit_members_refits_only_the_chosen_members():
     settings = make_settings(maxsize=12)
     problem = make_problem(weighted=True)
     island = new_island(settings, problem, population_size=20, seed=2)
@@ -455,7 +444,7 @@ def test_optimize_members_refits_only_the_chosen_members():
     assert_losses_are_fresh(island, problem)
 
 
-def test_optimize_members_finds_the_constants_of_a_linear_law():
+def test_refit_members_finds_the_constants_of_a_linear_law():
     settings = make_settings(maxsize=12)
     problem = make_problem()
     island = new_island(settings, problem, population_size=8)
@@ -475,7 +464,7 @@ def test_optimize_members_finds_the_constants_of_a_linear_law():
 
 
 @pytest.mark.parametrize("iterations", [0, 1])
-def test_optimize_members_with_few_iterations_still_sets_the_loss(iterations):
+def test_refit_members_with_few_iterations_still_sets_the_loss(iterations):
     settings = make_settings(maxsize=12)
     problem = make_problem()
     island = new_island(settings, problem, population_size=10, seed=4)

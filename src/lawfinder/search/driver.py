@@ -18,12 +18,18 @@ from .hall_of_fame import HallOfFame
 from .island import CycleSettings, Island, SearchData, evolve_island, start_island
 from .options import SearchOptions
 from .result import SearchResult, SearchState
+from .simplify import simplify_front
 
 logger = logging.getLogger("lawfinder")
 
 # The hall of fame is refitted harder than the islands: it is what users get.
 HALL_OF_FAME_ITERATIONS = 50
 FINAL_ITERATIONS = 200
+
+# Time allowed for sympy's rewrites of the front: at most this many seconds,
+# and at most this fraction of the timeout.
+SIMPLIFY_SECONDS = 5.0
+SIMPLIFY_FRACTION = 0.1
 
 
 @dataclass
@@ -109,10 +115,15 @@ def run_search(
     except KeyboardInterrupt:
         stopped_by = "interrupt"
     clock.add("finish", since)
+    entries = hall_of_fame.entries(full_data)
+    if options.simplify and stopped_by != "interrupt":
+        since = time.perf_counter()
+        entries = _simplify(entries, full_data, settings, options)
+        clock.add("simplify", since)
     n_evals = sum(island.n_evals for island in islands) + extra_evals
     logger.info("search stopped by %s after %d iterations", stopped_by, iteration)
     return SearchResult(
-        hall_of_fame=hall_of_fame.entries(full_data),
+        hall_of_fame=entries,
         n_evals=int(n_evals),
         n_iterations=iteration,
         elapsed=clock.elapsed(),
@@ -266,6 +277,20 @@ def _report(callbacks, iteration, islands, hall_of_fame, options, clock, extra_e
         on_iteration = getattr(callback, "on_iteration", callback)
         stop = bool(on_iteration(state)) or stop
     return stop
+
+
+def _simplify(entries, data, settings, options):
+    """The hall of fame with sympy's simpler forms of the front's equations."""
+    seconds = SIMPLIFY_SECONDS
+    if options.timeout is not None:
+        seconds = min(seconds, SIMPLIFY_FRACTION * options.timeout)
+    allowed = np.concatenate([settings.binary_ops, settings.unary_ops])
+    try:
+        return simplify_front(
+            entries, data, allowed, settings.complexity_of, seconds, FINAL_ITERATIONS
+        )
+    except KeyboardInterrupt:
+        return entries
 
 
 def _finish(hall_of_fame: HallOfFame, search_data, full_data) -> int:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.evolve import optimize_members
 from ..kernels.fitting import count_constants, make_scratch, normal_equations
-from .island import Island, SearchData
+from .island import Island, SearchData, refit_members
 from .result import HallOfFameEntry
 
 
@@ -43,18 +42,7 @@ class HallOfFame:
 
     def refit(self, slots: np.ndarray, data: SearchData, iterations: int) -> int:
         """Refit the constants of the given slots; returns evaluations used."""
-        return optimize_members(
-            self.opcodes,
-            self.arguments,
-            self.constants,
-            self.lengths,
-            self.losses,
-            np.asarray(slots, dtype=np.int64),
-            data.XT,
-            data.y,
-            data.weights,
-            iterations,
-        )
+        return refit_members(self, slots, data, iterations)
 
     def occupied(self) -> np.ndarray:
         """Complexities holding a program with a finite loss, ascending."""

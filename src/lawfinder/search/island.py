@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._config import ROW_BLOCK
 from ..kernels.evaluate import population_losses
-from ..kernels.evolve import evolve_cycle, optimize_members, random_population
+from ..kernels.evolve import evolve_cycle, random_population
+from ..kernels.fitting import fit_constants, make_scratch
 from ..kernels.random import new_state
 from ..kernels.variation import N_MUTATIONS
 from ..operators import N_OPCODES, OPERATORS
@@ -170,17 +172,8 @@ def start_island(
     )
     island.n_evals += population_size
     everyone = np.arange(population_size, dtype=np.int64)
-    island.n_evals += optimize_members(
-        island.opcodes,
-        island.arguments,
-        island.constants,
-        island.lengths,
-        island.losses,
-        everyone,
-        data.XT,
-        data.y,
-        data.weights,
-        settings.optimizer_iterations,
+    island.n_evals += refit_members(
+        island, everyone, data, settings.optimizer_iterations
     )
     return island
 
@@ -222,16 +215,38 @@ def evolve_island(island: Island, data: SearchData, settings: CycleSettings) -> 
 
     chosen = island.rng.random(island.size) < settings.optimize_fraction
     members = np.flatnonzero(chosen).astype(np.int64)
-    island.n_evals += optimize_members(
-        island.opcodes,
-        island.arguments,
-        island.constants,
-        island.lengths,
-        island.losses,
-        members,
-        data.XT,
-        data.y,
-        data.weights,
-        settings.optimizer_iterations,
+    island.n_evals += refit_members(
+        island, members, data, settings.optimizer_iterations
     )
     return island
+
+
+def refit_members(population, members, data: SearchData, iterations: int) -> int:
+    """Refit the constants of the given members in place; returns evaluations used.
+
+    ``population`` is an Island or a HallOfFame: anything with 2-D ``opcodes``,
+    ``arguments`` and ``constants`` and 1-D ``lengths`` and ``losses``.
+    """
+    # A loop here rather than a kernel of its own: it reuses the fit_constants
+    # that evolve_cycle compiles, which saves recompiling the fitting code.
+    capacity = population.opcodes.shape[1]
+    scratch = make_scratch(capacity, capacity)
+    loss_stack = np.empty((capacity, ROW_BLOCK))
+    iterations = int(iterations)
+    n_evaluations = 0
+    for member in np.asarray(members, dtype=np.int64).tolist():
+        loss, used = fit_constants(
+            population.opcodes[member],
+            population.arguments[member],
+            int(population.lengths[member]),
+            population.constants[member],
+            data.XT,
+            data.y,
+            data.weights,
+            iterations,
+            *scratch,
+            loss_stack,
+        )
+        population.losses[member] = loss
+        n_evaluations += used
+    return n_evaluations

@@ -43,6 +43,7 @@ class SearchOptions:
     optimizer_iterations: int = 12
     migration_fraction: float = 0.05
     max_rows: int = 500
+    simplify: bool = True
 
     def __post_init__(self) -> None:
         binary = tuple(resolve_operator(n, arity=2).name for n in self.binary_operators)
