@@ -21,6 +21,7 @@ from lawfinder.search.island import (
     CycleSettings,
     SearchData,
     evolve_island,
+    fit_island,
     start_island,
 )
 from lawfinder.search.options import SearchOptions
@@ -52,6 +53,8 @@ def islands_and_data(n_islands=3, seed=0):
     settings = CycleSettings.from_options(OPTIONS)
     rng = np.random.default_rng(seed)
     islands = [start_island(settings, data, 24, rng) for _ in range(n_islands)]
+    for island in islands:
+        fit_island(island, data, settings)
     return islands, data, settings
 
 

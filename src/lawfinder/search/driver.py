@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .compiling import ParallelCompile
 from .executors import ThreadExecutor
 from .hall_of_fame import HallOfFame
-from .island import CycleSettings, Island, SearchData, evolve_island, start_island
+from .island import (
+    CycleSettings,
+    Island,
+    SearchData,
+    evolve_island,
+    fit_island,
+    start_island,
+)
 from .options import SearchOptions
 from .result import SearchResult, SearchState
 from .simplify import simplify_front
@@ -85,10 +93,14 @@ def run_search(
         executor = ThreadExecutor(options.n_jobs)
     try:
         since = time.perf_counter()
+        compiling = ParallelCompile.start()
         islands = [
             start_island(settings, search_data, options.population_size, rng)
             for _ in range(options.populations)
         ]
+        compiling.finish()
+        for island in islands:
+            fit_island(island, search_data, settings)
         clock.add("start_islands", since)
         hall_of_fame = HallOfFame(settings.maxsize, settings.maxsize)
         extra_evals = _collect(hall_of_fame, islands, search_data)

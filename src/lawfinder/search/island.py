@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import ROW_BLOCK
-from ..kernels.evaluate import population_losses
 from ..kernels.evolve import evolve_cycle, random_population
 from ..kernels.fitting import fit_constants, make_scratch
 from ..kernels.random import new_state
@@ -130,14 +129,15 @@ def start_island(
     population_size: int,
     rng: np.random.Generator,
 ) -> Island:
-    """A population of small random programs with fitted constants."""
+    """A population of small random programs, not yet fitted or scored: see
+    `fit_island`."""
     capacity = settings.maxsize
     island = Island(
         opcodes=np.zeros((population_size, capacity), dtype=np.int64),
         arguments=np.zeros((population_size, capacity), dtype=np.int64),
         constants=np.zeros((population_size, capacity)),
         lengths=np.zeros(population_size, dtype=np.int64),
-        losses=np.zeros(population_size),
+        losses=np.full(population_size, np.inf),
         complexities=np.zeros(population_size, dtype=np.int64),
         births=np.arange(population_size, dtype=np.int64),
         state=new_state(rng),
@@ -160,22 +160,15 @@ def start_island(
         min(settings.maxsize, 7),
         island.state,
     )
-    population_losses(
-        island.opcodes,
-        island.arguments,
-        island.lengths,
-        island.constants,
-        data.XT,
-        data.y,
-        data.weights,
-        island.losses,
-    )
-    island.n_evals += population_size
-    everyone = np.arange(population_size, dtype=np.int64)
+    return island
+
+
+def fit_island(island: Island, data: SearchData, settings: CycleSettings) -> None:
+    """Fit the constants of every member and set every loss."""
+    everyone = np.arange(island.size, dtype=np.int64)
     island.n_evals += refit_members(
         island, everyone, data, settings.optimizer_iterations
     )
-    return island
 
 
 def evolve_island(island: Island, data: SearchData, settings: CycleSettings) -> Island:
