@@ -79,7 +79,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         After the search, rewrite each equation of the front with sympy
         (variables positive in every row are taken as positive) and keep a
         rewrite where it is simpler and, with refitted constants, fits as
-        well. Takes up to 5 seconds, or a tenth of ``timeout`` if less.
+        well. Takes up to 5 seconds; with a ``timeout``, evolution stops a
+        twentieth of it early (at most 5 seconds) to leave this time.
     populations : int, default=16
         Number of islands that evolve separately and exchange equations.
     population_size : int, default=32
@@ -89,7 +90,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         None means no limit, in which case ``timeout`` or ``max_evals`` must be
         set.
     timeout : float, default=None
-        Stop after this many seconds.
+        Stop after this many seconds. The last cycle is shortened to end in
+        time, from the length of the one before; the fit may still overrun by
+        about a second for refitting and simplifying the result.
     max_evals : int, default=None
         Stop after this many evaluations of an equation on the data.
     loss_threshold : float, default=None

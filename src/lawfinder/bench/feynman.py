@@ -11,14 +11,27 @@ R^2 > 0.5 are checked.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import sympy
 from sympy.parsing.sympy_parser import parse_expr
+
+from ..runfiles import atomic_write_text
+
+SETS = ("public",)
+
+# Seconds sympy may spend on the check of a final model, and on each check of a
+# progress report when looking for the time of the first exact model.
+CHECK_SECONDS = 30.0
+PROGRESS_CHECK_SECONDS = 10.0
+PROGRESS_CHECKS = 20
 
 
 @dataclass(frozen=True)
@@ -176,91 +189,395 @@ def _parse_selection(text: str, count: int) -> list[int]:
     return chosen
 
 
-def run_one(equation: Equation, seed: int, args) -> dict:
-    """Fit one equation with lawfinder's defaults and judge the chosen model."""
-    import time
+@dataclass(frozen=True)
+class Task:
+    """One fit of the benchmark: a method on an equation, seed and noise level."""
 
-    from ..estimator import SymbolicRegressor
+    method: str
+    equation: str
+    seed: int
+    noise: float
+    n: int
+    timeout: float
+    jobs: int
 
-    rng = np.random.default_rng(seed)
-    X, y = equation.sample(args.n, rng)
-    X_test, y_test = equation.sample(args.n, rng)
-    y_train = add_noise(y, args.noise, rng)
-    model = SymbolicRegressor(
-        niterations=None, timeout=args.timeout, n_jobs=args.jobs, random_state=seed
+    def key(self) -> tuple:
+        return (
+            self.method,
+            self.equation,
+            self.seed,
+            self.noise,
+            self.n,
+            self.timeout,
+            self.jobs,
+        )
+
+
+def sample_task(equation: Equation, task: Task):
+    """Training rows with noise on the target, and noise-free test rows."""
+    rng = np.random.default_rng(task.seed)
+    X, y = equation.sample(task.n, rng)
+    X_test, y_test = equation.sample(task.n, rng)
+    return X, add_noise(y, task.noise, rng), X_test, y_test
+
+
+def _fit_in_child(queue, task: Task, equation: Equation) -> None:
+    from .methods import fit_method
+
+    try:
+        X, y, X_test, y_test = sample_task(equation, task)
+        outcome = fit_method(
+            task.method,
+            X,
+            y,
+            X_test,
+            equation.variables,
+            task.timeout,
+            task.jobs,
+            task.seed,
+        )
+        queue.put({"outcome": outcome, "r2": r2_score(y_test, outcome.predictions)})
+    except BaseException as error:  # reported in the results, not lost
+        queue.put({"error": f"{type(error).__name__}: {error}"})
+
+
+def fit_in_process(task: Task, equation: Equation) -> dict:
+    """Run one fit in a fresh process; a crash or hang is reported, not raised."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_fit_in_child, args=(queue, task, equation))
+    process.start()
+    # Generous: a fit may overrun its budget to finish an iteration.
+    limit = 3 * task.timeout + 120.0
+    try:
+        answer = queue.get(timeout=limit)
+    except Exception:
+        answer = {"error": f"no answer within {limit:.0f} s"}
+    finally:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    return answer
+
+
+def model_of(text: str, equation: Equation) -> sympy.Expr:
+    """A method's model text as sympy, its variables the equation's symbols."""
+    from sympy.parsing.sympy_parser import (
+        convert_xor,
+        parse_expr,
+        standard_transformations,
     )
-    start = time.perf_counter()
-    model.fit(X, y_train, variable_names=list(equation.variables))
-    seconds = time.perf_counter() - start
-    r2 = r2_score(y_test, model.predict(X_test))
-    exact = bool(r2 > 0.5) and is_symbolic_solution(
-        model.sympy(), equation.to_sympy(), args.simplify_timeout
+
+    from .methods import SYMPY_FUNCTIONS
+
+    local = {**SYMPY_FUNCTIONS, **equation.symbols(), "pi": sympy.pi}
+    return parse_expr(
+        text, local_dict=local, transformations=(*standard_transformations, convert_xor)
     )
+
+
+def judge(
+    task: Task, equation: Equation, answer: dict, check_seconds: float = CHECK_SECONDS
+) -> dict:
+    """The result row of one fit: exactness, test R^2 and times."""
+    row = dict(
+        zip(
+            ("method", "equation", "seed", "noise", "n", "timeout", "jobs"),
+            task.key(),
+            strict=True,
+        )
+    )
+    if "error" in answer:
+        return {
+            **row,
+            "exact": False,
+            "r2": None,
+            "seconds": None,
+            "first_hit_seconds": None,
+            "model": None,
+            "error": answer["error"],
+        }
+
+    outcome = answer["outcome"]
+    true = equation.to_sympy()
+    r2 = answer["r2"]
+    exact = None
+    try:
+        model = model_of(outcome.model, equation)
+    except Exception as error:
+        return {
+            **row,
+            "exact": False,
+            "r2": r2,
+            "seconds": outcome.seconds,
+            "first_hit_seconds": None,
+            "model": outcome.model,
+            "error": f"model not readable by sympy: {error}",
+        }
+    if r2 is not None and np.isfinite(r2) and r2 > 0.5:
+        exact = is_symbolic_solution(model, true, check_seconds)
+    else:
+        exact = False
     return {
-        "equation": equation.name,
-        "seed": seed,
-        "noise": args.noise,
-        "exact": bool(exact),
+        **row,
+        "exact": exact,
         "r2": r2,
-        "seconds": seconds,
-        "evals": model.n_evals_,
-        "model": str(model.best_.to_text(precision=6)),
-        "model_full_precision": str(model.best_.to_text()),
+        "seconds": outcome.seconds,
+        "first_hit_seconds": _first_hit(outcome, equation, true) if exact else None,
+        "model": outcome.model,
+        "n_evals": outcome.n_evals,
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print, for each equation and seed, whether the chosen model is exact."""
+def _first_hit(outcome, equation: Equation, true: sympy.Expr) -> float:
+    """When the method first held an exact model, from its progress reports;
+    the end of the fit when it reports none that is exact (or none at all).
+
+    Only reports that fit within twice the loss of the last one are checked:
+    an exact model fits about as well as the exact model the fit ended with.
+    """
+    if not outcome.progress:
+        return float(outcome.seconds)
+    last_loss = outcome.progress[-1][2]
+    candidates = [
+        (elapsed, text)
+        for elapsed, text, loss in outcome.progress
+        if loss <= 2.0 * last_loss + 1e-300
+    ]
+    for elapsed, text in candidates[:PROGRESS_CHECKS]:
+        try:
+            model = model_of(text, equation)
+        except Exception:
+            continue
+        if is_symbolic_solution(model, true, PROGRESS_CHECK_SECONDS):
+            return float(elapsed)
+    return float(outcome.seconds)
+
+
+def _parse_numbers(text: str, kind, option: str) -> list:
+    """'0,0.01' -> [0.0, 0.01]; for integers also ranges: '1-3,7' -> [1, 2, 3, 7]."""
+    values = []
+    for part in text.split(","):
+        first, dash, last = part.strip().partition("-")
+        try:
+            if dash and kind is int and first:
+                values.extend(range(int(first), int(last) + 1))
+            else:
+                values.append(kind(part))
+        except ValueError:
+            example = "1-5,9" if kind is int else "0,0.001,0.01"
+            raise ValueError(
+                f"{option} takes comma-separated numbers such as {example}; "
+                f"got {text!r}"
+            ) from None
+    return values
+
+
+def read_results(path: Path) -> list[dict]:
+    """Rows of a results file; a last line cut short by a crash is skipped."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def _append_row(path: Path, row: dict) -> None:
+    with open(path, "a") as file:
+        file.write(json.dumps(row) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _row_key(row: dict) -> tuple:
+    return tuple(
+        row[name]
+        for name in ("method", "equation", "seed", "noise", "n", "timeout", "jobs")
+    )
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """Exact recoveries per method and noise level, then per equation."""
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return "No results yet.\n"
+    frame["exact"] = frame["exact"].fillna(False).astype(bool)
+    methods = list(dict.fromkeys(frame["method"]))
+    lines = [
+        "| Method | Noise | Exact | Fits | Median test R^2 | Median time to exact |",
+        "| ------ | ----- | ----- | ---- | --------------- | -------------------- |",
+    ]
+    for (method, noise), group in frame.groupby(["method", "noise"], sort=False):
+        hits = group["first_hit_seconds"].dropna()
+        r2 = pd.to_numeric(group["r2"], errors="coerce").dropna()
+        lines.append(
+            f"| {method} | {noise:g} | {int(group['exact'].sum())} | {len(group)} "
+            f"| {r2.median():.4f} | "
+            + (f"{hits.median():.1f} s" if len(hits) else "-")
+            + " |"
+        )
+
+    lines += ["", "| Equation | Noise | " + " | ".join(methods) + " |"]
+    lines.append("| -------- | ----- | " + " | ".join("---" for _ in methods) + " |")
+    by_equation = frame.groupby(["equation", "noise"], sort=False)
+    for (equation, noise), group in by_equation:
+        cells = []
+        for method in methods:
+            runs = group[group["method"] == method]
+            cells.append(f"{int(runs['exact'].sum())}/{len(runs)}" if len(runs) else "")
+        lines.append(f"| {equation} | {noise:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _parser():
     import argparse
-    import json
+
+    from .methods import METHODS
 
     parser = argparse.ArgumentParser(
         prog="lawfinder bench feynman",
-        description="Recovery of the public Feynman equations (SRBench criterion).",
+        description="Recovery of the Feynman equations by lawfinder and its peers, "
+        "judged by the SRBench criterion. Each fit runs in its own process with "
+        "the same time budget and number of cores.",
+    )
+    parser.add_argument(
+        "--set",
+        default="public",
+        choices=SETS,
+        help="which equations (default public: 30 equations)",
     )
     parser.add_argument(
         "--equations",
-        default="1-30",
-        help="1-based numbers and ranges, e.g. 1-7 (default 1-30)",
+        default=None,
+        help="1-based numbers and ranges within the set, e.g. 1-7 (default all)",
     )
     parser.add_argument(
         "--timeout", type=float, default=60.0, help="seconds per fit (default 60)"
     )
-    parser.add_argument("--seeds", default="1", help="comma-separated seeds")
-    parser.add_argument("--n", type=int, default=2000, help="training rows")
     parser.add_argument(
-        "--noise", type=float, default=0.0, help="noise level sigma (default 0)"
+        "--noise",
+        default="0",
+        help="comma-separated noise levels sigma, e.g. 0,0.001,0.01,0.1 (default 0)",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="threads per fit")
+    parser.add_argument(
+        "--seeds",
+        default="1",
+        help="comma-separated seeds and ranges, e.g. 1-5 (default 1)",
+    )
+    parser.add_argument(
+        "--n",
+        type=int,
+        default=2000,
+        help="training rows (default 2000); as many test rows",
+    )
+    parser.add_argument(
+        "--methods",
+        default="lawfinder",
+        help=f"comma-separated, from {','.join(METHODS)} "
+        "(default lawfinder; the others need lawfinder[bench])",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="cores per fit, for every method (default 2)",
+    )
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="folder for results.jsonl and results.md; a run "
+        "into a folder with results resumes where it stopped",
+    )
     parser.add_argument(
         "--simplify-timeout",
         type=float,
-        default=30.0,
-        help="seconds allowed for sympy's check (default 30)",
+        default=CHECK_SECONDS,
+        help=f"seconds allowed for sympy's exactness check (default {CHECK_SECONDS:g})",
     )
-    parser.add_argument("--output", help="append JSON lines to this file")
+    return parser
+
+
+def _tasks(args, equations) -> list[Task]:
+    from .methods import METHODS, check_available
+
+    chosen = (
+        _parse_selection(args.equations, len(equations))
+        if args.equations
+        else list(range(len(equations)))
+    )
+    seeds = _parse_numbers(args.seeds, int, "--seeds")
+    noises = _parse_numbers(args.noise, float, "--noise")
+    if any(not 0 <= noise < 10 for noise in noises):
+        raise ValueError(f"--noise levels must lie in [0, 10); got {args.noise!r}")
+    methods = [name.strip() for name in args.methods.split(",") if name.strip()]
+    unknown = [name for name in methods if name not in METHODS]
+    if unknown or not methods:
+        raise ValueError(
+            f"--methods: unknown {unknown or args.methods!r}; allowed: "
+            f"{', '.join(METHODS)}"
+        )
+    for method in methods:
+        check_available(method)
+    if args.timeout <= 0 or args.n < 10 or args.jobs < 1:
+        raise ValueError("--timeout must be > 0, --n at least 10, --jobs at least 1")
+    return [
+        Task(
+            method, equations[index].name, seed, noise, args.n, args.timeout, args.jobs
+        )
+        for noise in noises
+        for index in chosen
+        for seed in seeds
+        for method in methods
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print one line per fit and a summary table."""
+    parser = _parser()
     args = parser.parse_args(argv)
-    equations = load_equations()
+    equations = {equation.name: equation for equation in load_equations()}
     try:
-        chosen = _parse_selection(args.equations, len(equations))
-        seeds = [int(seed) for seed in args.seeds.split(",")]
-    except ValueError as error:
+        tasks = _tasks(args, list(equations.values()))
+    except (ValueError, ImportError) as error:
         parser.error(str(error))
 
-    exact = 0
-    total = 0
-    for index in chosen:
-        for seed in seeds:
-            row = run_one(equations[index], seed, args)
-            exact += row["exact"]
-            total += 1
+    rows: list[dict] = []
+    results = markdown = None
+    if args.output:
+        folder = Path(args.output)
+        folder.mkdir(parents=True, exist_ok=True)
+        results, markdown = folder / "results.jsonl", folder / "results.md"
+        rows = read_results(results)
+        done = {_row_key(row) for row in rows}
+        remaining = [task for task in tasks if task.key() not in done]
+        if len(remaining) < len(tasks):
             print(
-                f"{row['equation']:10s} seed={seed} exact={row['exact']!s:5s} "
-                f"R2={row['r2']:.6f} {row['seconds']:.0f}s  {row['model']}",
+                f"resuming: {len(tasks) - len(remaining)} of {len(tasks)} fits "
+                f"are already in {results}",
                 flush=True,
             )
-            if args.output:
-                with open(args.output, "a") as file:
-                    file.write(json.dumps(row) + "\n")
-    print(f"exact: {exact} of {total}")
+        tasks = remaining
+
+    for task in tasks:
+        equation = equations[task.equation]
+        answer = fit_in_process(task, equation)
+        row = judge(task, equation, answer, args.simplify_timeout)
+        rows.append(row)
+        if results is not None:
+            _append_row(results, row)
+            atomic_write_text(markdown, markdown_table(rows))
+        seconds = "-" if row["seconds"] is None else f"{row['seconds']:.0f}s"
+        r2 = "-" if row["r2"] is None else f"{row['r2']:.6f}"
+        print(
+            f"{task.method:9s} {task.equation:10s} seed={task.seed} "
+            f"noise={task.noise:g} exact={row['exact']!s:5s} R2={r2} {seconds}  "
+            f"{row.get('error') or row['model']}",
+            flush=True,
+        )
+    print(markdown_table(rows), end="")
     return 0

@@ -4,6 +4,9 @@
 5 to 25 nodes on 200 and 10,000 rows, candidate evaluations per second and
 node evaluations per second (nodes x rows), on one core and on all cores;
 then the candidate evaluations per second of a whole search on 200 rows.
+With ``--vs operon`` it also times pyoperon's evaluator (float32, from the
+``lawfinder[bench]`` extra) on the same programs, after checking that both
+give the same values.
 """
 
 from __future__ import annotations
@@ -116,6 +119,87 @@ def evaluation_rows(n_programs: int = 2000, repeats: int = 5) -> list[dict]:
     return rows
 
 
+def _operon_trees(programs, n_features: int):
+    """The programs as pyoperon trees, through lawfinder's infix text."""
+    import pyoperon
+
+    from ..printing import to_text
+
+    opcodes, arguments, lengths, constants = programs
+    names = [f"x{index}" for index in range(n_features)]
+    dataset = pyoperon.Dataset(np.ones((2, n_features)))
+    hashes = {f"x{v.Index}": v.Hash for v in dataset.Variables}
+    trees = []
+    for p in range(opcodes.shape[0]):
+        length = lengths[p]
+        text = to_text(opcodes[p, :length], arguments[p, :length], constants[p], names)
+        trees.append(pyoperon.InfixParser.Parse(text, hashes))
+    return trees
+
+
+def operon_rows(n_programs: int = 2000, repeats: int = 5) -> list[dict]:
+    """pyoperon's evaluation throughput on the mixes of `evaluation_rows`.
+
+    Node-rows count lawfinder's nodes of each program, so that both engines
+    are credited for the same work.
+    """
+    import pyoperon
+
+    from ..kernels.evaluate import evaluate_population
+
+    rows = []
+    cores = os.cpu_count() or 1
+    rng = np.random.default_rng(1)
+    for mix_name, unary in (("arithmetic", ()), ("with sqrt/exp/sin", MIXED_UNARY)):
+        programs = program_mix(n_programs, 5, unary)
+        for n_rows in (200, 10_000):
+            X = rng.uniform(1.0, 2.0, size=(n_rows, 5))
+            count = n_programs if n_rows <= 1000 else max(1, n_programs // 20)
+            subset = tuple(array[:count] for array in programs)
+            nodes = int(subset[2].sum())
+            trees = _operon_trees(subset, 5)
+            dataset = pyoperon.Dataset(np.asfortranarray(X))
+            span = pyoperon.Range(0, n_rows)
+            result = np.zeros(count * n_rows, dtype=np.float32)
+
+            expected = np.empty((count, n_rows))
+            evaluate_population(
+                *subset[:2], subset[2], subset[3], np.ascontiguousarray(X.T), expected
+            )
+            pyoperon.EvaluateTrees(trees, dataset, span, result, 1)
+            agree = _agreement(expected, result.reshape(count, n_rows))
+
+            for n_threads in sorted({1, cores}):
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    pyoperon.EvaluateTrees(trees, dataset, span, result, n_threads)
+                    times.append(time.perf_counter() - start)
+                seconds = float(np.median(times))
+                rows.append(
+                    {
+                        "mix": mix_name,
+                        "rows": n_rows,
+                        "cores": n_threads,
+                        "evals_per_s": count / seconds,
+                        "node_rows_per_s": nodes * n_rows / seconds,
+                        "node_rows_per_s_per_core": nodes
+                        * n_rows
+                        / seconds
+                        / n_threads,
+                        "agreement": agree,
+                    }
+                )
+    return rows
+
+
+def _agreement(expected: np.ndarray, found: np.ndarray) -> float:
+    """Fraction of programs whose values agree to float32 precision."""
+    finite = np.isfinite(expected)
+    close = np.isclose(found, expected, rtol=1e-3, atol=1e-3) | ~finite
+    return float(np.mean(np.all(close, axis=1)))
+
+
 def search_rate(seconds: float = 10.0, n_jobs: int = 1, n_rows: int = 200) -> dict:
     """Candidate evaluations per second of a whole search (all steps)."""
     from ..search.driver import run_search
@@ -153,9 +237,21 @@ def main(argv: list[str] | None = None) -> int:
         default=10.0,
         help="length of the whole-search measurement (default 10)",
     )
+    parser.add_argument(
+        "--vs",
+        choices=("operon",),
+        default=None,
+        help="also time another engine's evaluator on the same programs "
+        "(needs lawfinder[bench])",
+    )
     args = parser.parse_args(argv)
     if args.programs < 1 or args.search_seconds <= 0:
         parser.error("--programs must be >= 1 and --search-seconds > 0")
+    if args.vs == "operon":
+        try:
+            import pyoperon  # noqa: F401
+        except ImportError:
+            parser.error("--vs operon needs pyoperon: pip install 'lawfinder[bench]'")
 
     print(
         f"evaluation of {args.programs} programs of 5-25 nodes "
@@ -171,6 +267,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['evals_per_s']:10.3g} {row['node_rows_per_s']:12.3g} "
             f"{row['node_rows_per_s_per_core']:10.3g}"
         )
+    if args.vs == "operon":
+        print()
+        print("pyoperon's evaluator on the same programs (float32; node-rows count")
+        print("lawfinder's nodes; 'agree' is the share of programs with equal values)")
+        for row in operon_rows(args.programs):
+            print(
+                f"{row['mix']:20s} {row['rows']:6d} {row['cores']:5d} "
+                f"{row['evals_per_s']:10.3g} {row['node_rows_per_s']:12.3g} "
+                f"{row['node_rows_per_s_per_core']:10.3g}  "
+                f"agree={row['agreement']:.3f}"
+            )
     print()
     print(f"whole search, 200 rows, {args.search_seconds:g} s")
     cores = os.cpu_count() or 1

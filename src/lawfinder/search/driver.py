@@ -6,6 +6,7 @@ fame -> migrate -> report) until a stop -> finish.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -34,10 +35,16 @@ logger = logging.getLogger("lawfinder")
 HALL_OF_FAME_ITERATIONS = 50
 FINAL_ITERATIONS = 200
 
-# Time allowed for sympy's rewrites of the front: at most this many seconds,
-# and at most this fraction of the timeout.
+# Time allowed for sympy's rewrites of the front: at most this many seconds.
+# With a timeout, evolution stops early by this fraction of it (or by
+# SIMPLIFY_SECONDS if less) and the rewrites get what is left, at least
+# SIMPLIFY_LEAST_SECONDS.
 SIMPLIFY_SECONDS = 5.0
-SIMPLIFY_FRACTION = 0.1
+SIMPLIFY_RESERVE = 0.05
+SIMPLIFY_LEAST_SECONDS = 0.5
+
+# A last cycle shorter than this fraction of a whole one is not worth starting.
+SHORTEST_CYCLE = 0.05
 
 
 @dataclass
@@ -130,7 +137,7 @@ def run_search(
     entries = hall_of_fame.entries(full_data)
     if options.simplify and stopped_by != "interrupt":
         since = time.perf_counter()
-        entries = _simplify(entries, full_data, settings, options)
+        entries = _simplify(entries, full_data, settings, options, clock)
         clock.add("simplify", since)
     n_evals = sum(island.n_evals for island in islands) + extra_evals
     logger.info("search stopped by %s after %d iterations", stopped_by, iteration)
@@ -183,16 +190,22 @@ def _run_iterations(
 ):
     """Evolve, collect and migrate until a stopping rule fires."""
     iteration = 0
+    deadline = _search_deadline(options)
+    iteration_seconds = None
     while True:
         stopped_by = _stop_reason(
-            iteration, islands, hall_of_fame, options, clock, extra_evals
+            iteration, islands, hall_of_fame, options, clock, extra_evals, deadline
         )
         if stopped_by:
             return iteration, stopped_by, extra_evals
+        cycle = _cycle_before(deadline, clock, iteration_seconds, settings)
+        if cycle is None:
+            return iteration, "timeout", extra_evals
         try:
             since = time.perf_counter()
-            islands[:] = executor.map(evolve_island, islands, data, settings)
+            islands[:] = executor.map(evolve_island, islands, data, cycle)
             clock.add("evolve", since)
+            iteration_seconds = time.perf_counter() - since
             since = time.perf_counter()
             extra_evals += _collect(hall_of_fame, islands, data)
             _migrate(islands, hall_of_fame, options.migration_fraction, rng)
@@ -214,10 +227,36 @@ def _run_iterations(
             return iteration, "callback", extra_evals
 
 
-def _stop_reason(iteration, islands, hall_of_fame, options, clock, extra_evals):
+def _search_deadline(options) -> float | None:
+    """Seconds after the start at which evolution ends, leaving time to finish."""
+    if options.timeout is None:
+        return None
+    if not options.simplify:
+        return options.timeout
+    return options.timeout - min(SIMPLIFY_SECONDS, SIMPLIFY_RESERVE * options.timeout)
+
+
+def _cycle_before(deadline, clock, iteration_seconds, settings):
+    """The settings of the next iteration: cycles are shortened to end at the
+    deadline, from the length of the last iteration; None if no time is left."""
+    if deadline is None or iteration_seconds is None:
+        return settings
+    remaining = deadline - clock.elapsed()
+    if remaining >= iteration_seconds:
+        return settings
+    fraction = remaining / iteration_seconds
+    if fraction < SHORTEST_CYCLE:
+        return None
+    steps = max(1, int(settings.cycle_steps * fraction))
+    return dataclasses.replace(settings, cycle_steps=steps)
+
+
+def _stop_reason(
+    iteration, islands, hall_of_fame, options, clock, extra_evals, deadline
+):
     if options.niterations is not None and iteration >= options.niterations:
         return "niterations"
-    if options.timeout is not None and clock.elapsed() >= options.timeout:
+    if deadline is not None and clock.elapsed() >= deadline:
         return "timeout"
     n_evals = sum(island.n_evals for island in islands) + extra_evals
     if options.max_evals is not None and n_evals >= options.max_evals:
@@ -291,11 +330,12 @@ def _report(callbacks, iteration, islands, hall_of_fame, options, clock, extra_e
     return stop
 
 
-def _simplify(entries, data, settings, options):
+def _simplify(entries, data, settings, options, clock):
     """The hall of fame with sympy's simpler forms of the front's equations."""
     seconds = SIMPLIFY_SECONDS
     if options.timeout is not None:
-        seconds = min(seconds, SIMPLIFY_FRACTION * options.timeout)
+        left = options.timeout - clock.elapsed()
+        seconds = min(seconds, max(left, SIMPLIFY_LEAST_SECONDS))
     allowed = np.concatenate([settings.binary_ops, settings.unary_ops])
     try:
         return simplify_front(
