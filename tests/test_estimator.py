@@ -170,6 +170,21 @@ def test_model_selection_accuracy_takes_the_lowest_loss(law_data):
     assert np.all(losses[1:] < (1 - 1e-8) * losses[:-1])
 
 
+def test_model_selection_mdl_takes_the_shortest_description(law_data):
+    from lawfinder.model_selection import data_precision, description_lengths
+
+    X, y = law_data
+    model = SymbolicRegressor(model_selection="mdl", random_state=1, **FAST)
+    model.fit(X, y)
+
+    table = model.equations_
+    n_symbols = 4 + 7 + X.shape[1] + 1  # default operators, variables, a constant
+    lengths = description_lengths(
+        table["loss"], table["complexity"], n_symbols, data_precision(y)
+    )
+    assert model.best_index_ == int(np.argmin(lengths))
+
+
 def test_a_callback_can_stop_the_search(law_data):
     X, y = law_data
     seen = []

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lawfinder.model_selection import pareto_front, scores, select
+from lawfinder.model_selection import (
+    data_precision,
+    description_lengths,
+    pareto_front,
+    scores,
+    select,
+)
 from lawfinder.search.result import HallOfFameEntry
 
 
@@ -135,10 +141,85 @@ def test_a_single_equation_is_chosen():
 
 
 def test_unknown_model_selection_lists_the_allowed_values(front):
-    with pytest.raises(ValueError, match="'best', 'accuracy', 'score'"):
+    with pytest.raises(ValueError, match="'best', 'accuracy', 'score', 'mdl'"):
         select(front, "simplest")
 
 
 def test_empty_front_cannot_be_selected_from():
     with pytest.raises(ValueError, match="empty"):
         select([], "best")
+
+
+def test_description_lengths_match_a_direct_computation():
+    losses = np.array([2.0, 1e-6, 1e-20, np.inf])
+    complexities = np.array([1, 4, 9, 11])
+    n_symbols, epsilon, weight = 7, 1e-4, 0.5
+
+    result = description_lengths(losses, complexities, n_symbols, epsilon, weight)
+
+    expected = [
+        complexity * np.log2(n_symbols)
+        + weight * np.log2(max(1.0, np.sqrt(loss) / epsilon))
+        for loss, complexity in zip(losses, complexities, strict=True)
+    ]
+    np.testing.assert_allclose(result, expected)
+    # Below the precision the error costs nothing: only the naming is left.
+    assert result[2] == 9 * np.log2(7)
+    assert result[3] == np.inf
+
+
+def test_description_lengths_refuse_a_bad_precision_or_alphabet():
+    with pytest.raises(ValueError, match="epsilon"):
+        description_lengths([1.0], [1], n_symbols=4, epsilon=0.0)
+    with pytest.raises(ValueError, match="n_symbols"):
+        description_lengths([1.0], [1], n_symbols=0, epsilon=1e-6)
+    with pytest.raises(ValueError, match="equal length"):
+        description_lengths([1.0, 2.0], [1], n_symbols=4, epsilon=1e-6)
+
+
+def test_mdl_takes_the_exact_simple_law_over_a_bigger_slightly_better_one():
+    # Complexity 5 fits to rounding noise; 11 is a hair better, the rest worse.
+    front = front_of([(1, 4.0), (3, 0.5), (5, 1e-26), (11, 1e-28)])
+
+    chosen = select(front, "mdl", n_symbols=10, epsilon=1e-6)
+
+    assert chosen == 2
+    assert select(front, "accuracy") == 3
+
+
+def test_mdl_trades_bits_of_error_against_bits_of_naming():
+    # The 10% lower loss of complexity 9 saves 0.076 bits of error but costs
+    # 4 * log2(10) = 13.3 bits of naming.
+    pairs = [(1, 4.0), (5, 1e-10), (9, 0.9e-10)]
+    front = front_of(pairs)
+    epsilon = 1e-6
+
+    chosen = select(front, "mdl", n_symbols=10, epsilon=epsilon)
+
+    lengths = [
+        complexity * np.log2(10) + np.log2(max(1.0, np.sqrt(loss) / epsilon))
+        for complexity, loss in pairs
+    ]
+    assert chosen == int(np.argmin(lengths)) == 1
+    # A coarse enough precision makes every error free: the simplest wins.
+    assert select(front, "mdl", n_symbols=10, epsilon=10.0) == 0
+    # Weighting the error by more than 13.3 / 0.076 makes accuracy win.
+    assert select(front, "mdl", n_symbols=10, epsilon=epsilon, mdl_weight=1e3) == 2
+
+
+def test_mdl_reads_a_table_and_takes_its_precision_from_the_target():
+    table = pd.DataFrame({"complexity": [1, 3, 7], "loss": [1.0, 1e-8, 1e-20]})
+    y = np.full(10, 100.0)
+
+    # epsilon = 1e-6 * 100 = 1e-4, so the error 1e-4 of complexity 3 is free.
+    assert data_precision(y) == pytest.approx(1e-4)
+    assert select(table, "mdl", n_symbols=5, y=y) == 1
+    # At a finer precision it costs 26.6 bits, more than 4 more symbols.
+    assert select(table, "mdl", n_symbols=5, epsilon=1e-12) == 2
+
+
+def test_mdl_needs_the_alphabet_and_the_precision(front):
+    with pytest.raises(ValueError, match="n_symbols"):
+        select(front, "mdl", epsilon=1e-6)
+    with pytest.raises(ValueError, match="epsilon, or y"):
+        select(front, "mdl", n_symbols=5)

@@ -104,11 +104,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     alpha : float, default=0.1
         Scale of the simulated-annealing temperature: larger values accept
         worse mutations more often.
-    model_selection : {"best", "accuracy", "score"}, default="best"
+    model_selection : {"best", "accuracy", "score", "mdl"}, default="best"
         How ``best_`` is chosen from the front: ``"accuracy"`` takes the lowest
         loss, ``"score"`` the highest score (the steepest fall of log-loss per
         unit of complexity), ``"best"`` the highest score among equations whose
-        loss is within 1.5 times the lowest.
+        loss is within 1.5 times the lowest, ``"mdl"`` the shortest description
+        length in bits, as AI Feynman does: ``complexity * log2(symbols) +
+        log2(max(1, RMS / epsilon))`` with ``epsilon = 1e-6 * rms(y)``.
     n_jobs : int, default=1
         Number of worker threads running islands; -1 uses every core, None
         means 1. Results are reproducible only with ``n_jobs=1``.
@@ -275,7 +277,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.n_evals_ = int(result.n_evals)
         self.equations_ = self._equations_table(result, data)
         self.best_index_ = select(
-            self.equations_, self.model_selection, _loss_floor(data)
+            self.equations_,
+            self.model_selection,
+            _loss_floor(data),
+            n_symbols=_alphabet_size(options, data.X.shape[1]),
+            y=data.y,
         )
         self.best_ = self.equations_["expression"].iloc[self.best_index_]
 
@@ -467,6 +473,11 @@ def _seed(random_state) -> int | None:
     if isinstance(random_state, Integral):
         return int(random_state)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _alphabet_size(options: SearchOptions, n_features: int) -> int:
+    """Symbols a program is written in: operators, variables and a constant."""
+    return len(options.binary_operators) + len(options.unary_operators) + n_features + 1
 
 
 def _loss_floor(data: FitData) -> float:

@@ -25,13 +25,10 @@ from collections.abc import Sequence
 import numpy as np
 import sympy
 
-from .._config import ROW_BLOCK
-from ..kernels.fitting import count_constants, fit_constants, make_scratch
 from ..model_selection import pareto_front
 from ..operators import CONSTANT, VARIABLE
-from ..parsing import from_sympy
 from ..printing import to_sympy
-from .hall_of_fame import standard_errors
+from .candidates import entry_from_sympy
 from .island import SearchData
 from .result import HallOfFameEntry
 
@@ -108,7 +105,7 @@ def simplify_front(
     floor = np.finfo(np.float64).eps * float(np.mean(data.y**2))
     for entry, candidates in zip(owners, rewrites, strict=True):
         for candidate in candidates:
-            rewrite = _refitted(
+            rewrite = entry_from_sympy(
                 candidate, names, allowed, complexity_of, data, iterations
             )
             if rewrite is None or rewrite.complexity >= entry.complexity:
@@ -232,50 +229,3 @@ def _rewrite_in_child(expressions: list[sympy.Expr], seconds: float) -> list[lis
         child.join()
         results.close()
     return rewrites
-
-
-def _refitted(
-    expression: sympy.Expr,
-    names: list[str],
-    allowed: set[int],
-    complexity_of: np.ndarray,
-    data: SearchData,
-    iterations: int,
-) -> HallOfFameEntry | None:
-    """The rewrite as a program with refitted constants; None if it is not one."""
-    try:
-        opcodes, arguments, constants = from_sympy(expression, names)
-    except (ValueError, TypeError):
-        return None
-    if not set(opcodes.tolist()) <= allowed or not np.all(np.isfinite(constants)):
-        return None
-
-    length = opcodes.shape[0]
-    n_constants = count_constants(opcodes, length)
-    constants = np.ascontiguousarray(constants[:n_constants], dtype=np.float64)
-    padded = np.zeros(max(length, 1))
-    padded[:n_constants] = constants
-    scratch = make_scratch(length, length)
-    loss, _ = fit_constants(
-        opcodes,
-        arguments,
-        length,
-        padded,
-        data.XT,
-        data.y,
-        data.weights,
-        int(iterations),
-        *scratch,
-        np.empty((length, ROW_BLOCK)),
-    )
-    if not np.isfinite(loss):
-        return None
-    constants = padded[:n_constants].copy()
-    return HallOfFameEntry(
-        opcodes=opcodes,
-        arguments=arguments,
-        constants=constants,
-        complexity=int(complexity_of[opcodes].sum()),
-        loss=float(loss),
-        constant_errors=standard_errors(opcodes, arguments, constants, data),
-    )

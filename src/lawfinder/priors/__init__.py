@@ -1,0 +1,1 @@
+"""Physics priors: simple constants, units, symmetries and the like."""
