@@ -176,6 +176,9 @@ def test_interrupted_fit_still_writes_valid_files(data_file, tmp_path):
             "100000",
             "--timeout",
             "300",
+            # Brute force would find F = m * a at once and end the fit.
+            "--strategies",
+            "none",
             "--output",
             str(output),
             *SMALL_SEARCH,
@@ -294,3 +297,103 @@ def test_no_simplify_reaches_the_search(data_file, tmp_path):
     record = json.loads((tmp_path / "run" / RUN_FILE).read_text())
     assert record["parameters"]["simplify"] is False
     assert "simplify" not in record["timings"]
+
+
+def test_units_inline_and_from_a_file_reach_dimensional_analysis(data_file, tmp_path):
+    inline = run_cli(
+        "fit",
+        data_file,
+        "--target",
+        "F",
+        "--features",
+        "m,a",
+        "--units",
+        "m=kg,a=m/s^2,F=kg*m/s^2",
+        "--niterations",
+        "1",
+        "--output",
+        tmp_path / "inline",
+        *SMALL_SEARCH,
+        cwd=tmp_path,
+    )
+    assert inline.returncode == 0, inline.stderr
+    assert "units: F = a*m * constant" in inline.stdout
+
+    units_file = tmp_path / "units.txt"
+    units_file.write_text("# name, unit\nm, kg\na: m/s^2\nF, N\n")
+    from_file = run_cli(
+        "fit",
+        data_file,
+        "--target",
+        "F",
+        "--features",
+        "m,a",
+        "--units",
+        units_file,
+        "--niterations",
+        "1",
+        "--output",
+        tmp_path / "file",
+        *SMALL_SEARCH,
+        cwd=tmp_path,
+    )
+    assert from_file.returncode == 0, from_file.stderr
+    assert "units: F = a*m * constant" in from_file.stdout
+
+
+@pytest.mark.parametrize(
+    "units, message",
+    [
+        ("m=kg,a=m/s^2", "--units lacks the units of ['F']"),
+        ("m=kg,a=m/s^2,F=s", "cannot be made from the units of X"),
+        ("m=kg,a=furlongs_per_blink,F=N", "unknown unit"),
+        ("m:kg", "--units takes name=unit pairs"),
+    ],
+)
+def test_bad_units_on_the_command_line(data_file, tmp_path, units, message):
+    result = run_cli(
+        "fit",
+        data_file,
+        "--target",
+        "F",
+        "--features",
+        "m,a",
+        "--units",
+        units,
+        "--niterations",
+        "1",
+        "--output",
+        tmp_path / "run",
+        *SMALL_SEARCH,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error:")
+    assert message in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_strategies_reach_the_search(data_file, tmp_path):
+    result = run_cli(
+        "fit",
+        data_file,
+        "--target",
+        "F",
+        "--niterations",
+        "1",
+        "--strategies",
+        "none",
+        "--output",
+        tmp_path / "run",
+        *SMALL_SEARCH,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "run" / RUN_FILE).read_text())
+    assert record["parameters"]["strategies"] == []
+
+    bad = run_cli(
+        "fit", data_file, "--target", "F", "--strategies", "magic", cwd=tmp_path
+    )
+    assert bad.returncode == 2
+    assert "unknown strategies ['magic']" in bad.stderr

@@ -25,7 +25,12 @@ def fitted():
     X = pd.DataFrame({"x": rng.uniform(1, 3, 40), "z": rng.uniform(1, 3, 40)})
     y = X["x"] * X["z"]
     model = SymbolicRegressor(
-        niterations=3, populations=2, population_size=16, maxsize=10, random_state=0
+        niterations=3,
+        populations=2,
+        population_size=16,
+        maxsize=10,
+        strategies=[],  # the plain search, which stops by niterations
+        random_state=0,
     )
     return model.fit(X, y)
 

@@ -119,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated columns to use (default: every other numeric column)",
     )
     fit.add_argument(
+        "--units",
+        metavar="UNITS",
+        help="units of the features and the target, for dimensional analysis: "
+        "name=unit pairs such as m=kg,a=m/s^2,F=kg*m/s^2 (pint names, 1 for "
+        "none), or a file with one name,unit per line",
+    )
+    fit.add_argument(
         "--output",
         "-o",
         type=Path,
@@ -214,6 +221,13 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
         "rewrites (default: simplify)",
     )
     group.add_argument(
+        "--strategies",
+        type=_strategies,
+        metavar="LIST",
+        help="physics priors to use, comma-separated from units, brute_force, "
+        "snap; 'none' for none (default: all)",
+    )
+    group.add_argument(
         "--seed",
         type=int,
         help="random seed; with one job, the same seed gives the same result "
@@ -249,6 +263,7 @@ def _fit_command(args: argparse.Namespace) -> int:
         "maxsize": args.maxsize,
         "allow_nesting": args.allow_nesting,
         "simplify": args.simplify,
+        "strategies": args.strategies,
         "niterations": args.niterations,
         "timeout": args.timeout,
         "n_jobs": args.jobs,
@@ -258,11 +273,19 @@ def _fit_command(args: argparse.Namespace) -> int:
         **{name: value for name, value in settings.items() if value is not None},
     )
     try:
-        _search(regressor, X, y, console)
+        try:
+            units = _units_for(args.units, list(X.columns), args.target)
+            if units is not None:
+                _check_units(units, len(X.columns))
+        except ValueError as error:
+            raise InputError(str(error)) from None
+        _search(regressor, X, y, console, units)
     except BaseException:
         if created:
             _remove_if_empty(folder)
         raise
+    for text in regressor.findings_:
+        _say(console, text)
 
     data = {
         "path": str(args.data.resolve()),
@@ -498,14 +521,15 @@ def _read_planets():
         return pd.read_csv(stream)
 
 
-def _search(regressor, X, y, console) -> None:
+def _search(regressor, X, y, console, units=None) -> None:
     """Fit ``regressor`` while a progress display follows the search."""
     from .progress import ProgressDisplay
 
     display = ProgressDisplay(list(X.columns), target_name=str(y.name), console=console)
     regressor.set_params(callbacks=[display])
+    X_units, y_units = units if units is not None else (None, None)
     with display:
-        regressor.fit(X, y)
+        regressor.fit(X, y, X_units=X_units, y_units=y_units)
 
 
 def _report(regressor, target_name: str, console) -> None:
@@ -593,6 +617,60 @@ def _operators(arity: int):
 
     parse.__name__ = "operator list"
     return parse
+
+
+def _strategies(text: str) -> list[str]:
+    from .priors.pipeline import check_strategies
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if names == ["none"]:
+        return []
+    try:
+        check_strategies(names)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return names
+
+
+def _units_for(spec: str | None, features: list[str], target: str):
+    """``(X_units, y_units)`` from ``--units``, or None without it.
+
+    ``spec`` is a file with one ``name,unit`` (or ``name: unit``) per line, or
+    an inline list ``name=unit,name=unit``.
+    """
+    if spec is None:
+        return None
+    path = Path(spec)
+    if path.is_file():
+        lines = path.read_text().splitlines()
+        pairs = [
+            line.replace(":", ",", 1).split(",", 1)
+            for line in lines
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+    else:
+        pairs = [item.split("=", 1) for item in spec.split(",") if item.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError(
+            f"--units takes name=unit pairs separated by commas (or a file with "
+            f"one name,unit per line), such as m=kg,a=m/s^2,F=kg*m/s^2; got {spec!r}"
+        )
+    units = {name.strip(): unit.strip() for name, unit in pairs}
+    missing = [name for name in [*features, target] if name not in units]
+    if missing:
+        raise ValueError(
+            f"--units lacks the units of {missing}; give one for every feature "
+            f"and the target ({', '.join([*features, target])})"
+        )
+    return [units[name] for name in features], units[target]
+
+
+def _check_units(units, n_features: int) -> None:
+    """Raise ValueError for units that dimensional analysis cannot use."""
+    from .priors.units import dimensional_analysis, units_matrix
+
+    D, d_y = units_matrix(units[0], units[1], n_features)
+    dimensional_analysis(D, d_y)
 
 
 def _positive_int(text: str) -> int:

@@ -15,7 +15,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .expression import Expression
 from .model_selection import MODEL_SELECTIONS, TINY_LOSS, pareto_front, scores, select
-from .search.driver import run_search
+from .priors.pipeline import Units, check_strategies, solve
+from .priors.units import dimensional_analysis, units_matrix
 from .search.options import (
     DEFAULT_BINARY_OPERATORS,
     DEFAULT_UNARY_OPERATORS,
@@ -81,6 +82,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         rewrite where it is simpler and, with refitted constants, fits as
         well. Takes up to 5 seconds; with a ``timeout``, evolution stops a
         twentieth of it early (at most 5 seconds) to leave this time.
+    strategies : list of str, default=None
+        The physics priors to use, from ``"units"`` (dimensional analysis,
+        when ``fit`` gets units), ``"brute_force"`` (enumerate every small
+        program when one or two variables are left) and ``"snap"`` (set
+        constants to simple numbers such as 1/2 or pi when the fit stays as
+        good). None uses all of them; an empty list none.
     populations : int, default=16
         Number of islands that evolve separately and exchange equations.
     population_size : int, default=32
@@ -147,6 +154,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         column names.
     n_evals_ : int
         Number of equation evaluations the search made.
+    findings_ : list of str
+        What the priors found, one line each, such as
+        ``"units: m = m_0 * f(v/c)"``; also logged, and printed when verbose.
     search_result_ : lawfinder.search.result.SearchResult
         Everything the search returned, including the raw hall of fame, the
         reason it stopped and its timings.
@@ -170,6 +180,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         "maxdepth": [Interval(Integral, 2, None, closed="left"), None],
         "allow_nesting": ["boolean"],
         "simplify": ["boolean"],
+        "strategies": [list, tuple, set, frozenset, str, None],
         "populations": [Interval(Integral, 1, None, closed="left")],
         "population_size": [Interval(Integral, 8, None, closed="left")],
         "niterations": [Interval(Integral, 1, None, closed="left"), None],
@@ -197,6 +208,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         maxdepth=None,
         allow_nesting=False,
         simplify=True,
+        strategies=None,
         populations=16,
         population_size=32,
         niterations=100,
@@ -217,6 +229,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.maxdepth = maxdepth
         self.allow_nesting = allow_nesting
         self.simplify = simplify
+        self.strategies = strategies
         self.populations = populations
         self.population_size = population_size
         self.niterations = niterations
@@ -231,7 +244,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    def fit(self, X, y, variable_names=None, weights=None):
+    def fit(self, X, y, variable_names=None, weights=None, X_units=None, y_units=None):
         """Search for equations that predict ``y`` from ``X``.
 
         Parameters
@@ -248,6 +261,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         weights : array-like of shape (n_rows,), default=None
             Non-negative weight of each row in the loss, for example
             ``1 / sigma**2`` for measurement errors ``sigma``.
+        X_units : list, default=None
+            Units of each feature, as pint strings such as ``"kg*m/s^2"``,
+            ``"m"`` or ``"1"`` (no units), or as exponent vectors, all in the
+            same basis. With ``y_units``, dimensional analysis reduces the
+            problem before the search (see ``strategies``).
+        y_units : str or sequence of float, default=None
+            Units of the target, in the same form.
 
         Returns
         -------
@@ -257,20 +277,43 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self._validate_params()
         options = self._search_options()
         callbacks = self._checked_callbacks()
+        strategies = check_strategies(self.strategies)
         data = check_fit_data(X, y, weights=weights, variable_names=variable_names)
+        units = _checked_units(X_units, y_units, data.X.shape[1])
         # Records n_features_in_ and feature_names_in_ from the original X.
         validate_data(self, X, reset=True, skip_check_array=True)
+
+        findings: list[str] = []
+
+        def report(text: str) -> None:
+            findings.append(text)
+            logger.info(text)
+
+        def search(extra_callbacks=()):
+            return solve(
+                data.X,
+                data.y,
+                data.weights,
+                options,
+                data.variable_names,
+                strategies,
+                units,
+                (*callbacks, *extra_callbacks),
+                report,
+                _target_name(y),
+            )
 
         if self.verbose:
             # Imported here: the display pulls in rich, which quiet fits never need.
             from .progress import ProgressDisplay
 
             with ProgressDisplay(data.variable_names) as display:
-                result = run_search(
-                    data.X, data.y, data.weights, options, (*callbacks, display)
-                )
+                result = search((display,))
+            for text in findings:
+                print(text)
         else:
-            result = run_search(data.X, data.y, data.weights, options, callbacks)
+            result = search()
+        self.findings_ = findings
 
         self.variable_names_ = data.variable_names
         self.search_result_ = result
@@ -473,6 +516,26 @@ def _seed(random_state) -> int | None:
     if isinstance(random_state, Integral):
         return int(random_state)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _checked_units(X_units, y_units, n_features: int):
+    """Units of the features and target as exponent arrays, or None."""
+    if X_units is None and y_units is None:
+        return None
+    if X_units is None or y_units is None:
+        raise ValueError(
+            "give both X_units and y_units for dimensional analysis, or neither; "
+            f"got X_units={X_units!r} and y_units={y_units!r}"
+        )
+    D, d_y = units_matrix(X_units, y_units, n_features)
+    dimensional_analysis(D, d_y)  # raises if no product of X has the units of y
+    return Units(D=D, d_y=d_y)
+
+
+def _target_name(y) -> str:
+    """The name of a pandas Series target, else ``"y"``."""
+    name = getattr(y, "name", None)
+    return name if isinstance(name, str) and name else "y"
 
 
 def _alphabet_size(options: SearchOptions, n_features: int) -> int:

@@ -14,6 +14,7 @@ import sympy
 
 from .._config import ROW_BLOCK
 from ..kernels.fitting import count_constants, fit_constants, make_scratch
+from ..operators import CONSTANT, VARIABLE
 from ..parsing import from_sympy
 from .hall_of_fame import standard_errors
 from .island import SearchData
@@ -23,14 +24,16 @@ from .result import HallOfFameEntry
 def entry_from_sympy(
     expression: sympy.Expr,
     names: list[str],
-    allowed: set[int],
+    allowed_opcodes,
     complexity_of: np.ndarray,
     data: SearchData,
     iterations: int,
 ) -> HallOfFameEntry | None:
     """A sympy expression over ``names`` as a hall-of-fame entry with its
     constants refitted on ``data``; None if it is not a program of the allowed
-    operators or does not give a finite loss."""
+    operators (``allowed_opcodes``; variables and constants always are) or
+    does not give a finite loss."""
+    allowed = set(np.asarray(allowed_opcodes).tolist()) | {VARIABLE, CONSTANT}
     try:
         opcodes, arguments, constants = from_sympy(expression, names)
     except (ValueError, TypeError):

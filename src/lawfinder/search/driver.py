@@ -155,15 +155,16 @@ def run_search(
 def _prepare_data(X, y, weights, max_rows, rng) -> tuple[SearchData, SearchData]:
     """The full data, and the rows the islands see (a random subset if large)."""
     weights = np.empty(0) if weights is None else np.ascontiguousarray(weights, float)
-    full = _search_data(X, y, weights)
+    full = as_search_data(X, y, weights)
     if X.shape[0] <= max_rows:
         return full, full
     rows = np.sort(rng.choice(X.shape[0], size=max_rows, replace=False))
     subset_weights = weights[rows] if weights.size else weights
-    return full, _search_data(X[rows], y[rows], subset_weights)
+    return full, as_search_data(X[rows], y[rows], subset_weights)
 
 
-def _search_data(X, y, weights) -> SearchData:
+def as_search_data(X, y, weights) -> SearchData:
+    """Data as the kernels take it: ``X`` transposed, contiguous float64."""
     XT = np.ascontiguousarray(X.T, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     if weights.size:

@@ -26,7 +26,6 @@ import numpy as np
 import sympy
 
 from ..model_selection import pareto_front
-from ..operators import CONSTANT, VARIABLE
 from ..printing import to_sympy
 from .candidates import entry_from_sympy
 from .island import SearchData
@@ -101,12 +100,11 @@ def simplify_front(
     rewrites = _rewrite_in_child(expressions, seconds)
 
     best = {entry.complexity: entry for entry in entries}
-    allowed = set(np.asarray(allowed_opcodes).tolist()) | {VARIABLE, CONSTANT}
     floor = np.finfo(np.float64).eps * float(np.mean(data.y**2))
     for entry, candidates in zip(owners, rewrites, strict=True):
         for candidate in candidates:
             rewrite = entry_from_sympy(
-                candidate, names, allowed, complexity_of, data, iterations
+                candidate, names, allowed_opcodes, complexity_of, data, iterations
             )
             if rewrite is None or rewrite.complexity >= entry.complexity:
                 continue

@@ -1,0 +1,324 @@
+"""The physics priors around the evolutionary search.
+
+A fit goes through these steps, each of which a user can switch off through
+``strategies``:
+
+1. ``"units"``: with units for X and y, dimensional analysis writes
+   ``y = (a monomial in X with the units of y) * f(dimensionless groups)`` and
+   the rest of the pipeline looks for ``f`` over the groups;
+2. ``"brute_force"``: a problem of one or two variables is enumerated, every
+   program up to a length, cheapest first, beside the evolutionary search;
+3. the evolutionary search, always, with the time that is left;
+4. ``"snap"``: constants of the final front close to simple numbers
+   (integers, small fractions, multiples of pi, ...) are set to them when the
+   fit does not get measurably worse.
+
+Every formula that comes out of a step is rewritten in the original variables
+and its constants refitted on the original data before it enters the hall of
+fame, so the data, not the step, decides what is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import sympy
+
+from ..operators import OPERATORS
+from ..printing import to_sympy
+from ..search.candidates import entry_from_sympy, merge_entries
+from ..search.driver import FINAL_ITERATIONS, as_search_data, run_search
+from ..search.island import CycleSettings
+from ..search.options import SearchOptions
+from ..search.result import SearchResult
+
+logger = logging.getLogger("lawfinder")
+
+STRATEGIES = ("units", "brute_force", "snap")
+
+# Operators that a formula rewritten in the original variables may need for
+# its prefactor, even when the search itself was not given them.
+MONOMIAL_OPERATORS = ("mul", "div", "square", "cube", "sqrt", "inv", "pow")
+
+# Brute force is tried on problems of at most this many variables, for at
+# most this share of the time (or this many seconds without a timeout).
+BRUTE_FORCE_VARIABLES = 2
+BRUTE_FORCE_SHARE = 0.15
+BRUTE_FORCE_SECONDS = 10.0
+BRUTE_FORCE_LENGTH = 8
+
+# Share of the timeout kept for rewriting, refitting and snapping the result.
+FINISH_SHARE = 0.03
+
+
+@dataclass(frozen=True)
+class Units:
+    """The units of a problem: ``D`` (dimensions x features) and ``d_y``."""
+
+    D: np.ndarray
+    d_y: np.ndarray
+
+
+def check_strategies(strategies) -> frozenset[str]:
+    """The strategies as a set; None means all of them."""
+    if strategies is None:
+        return frozenset(STRATEGIES)
+    if isinstance(strategies, str):
+        strategies = [strategies]
+    chosen = frozenset(strategies)
+    unknown = sorted(chosen - set(STRATEGIES))
+    if unknown:
+        raise ValueError(
+            f"unknown strategies {unknown}; allowed: {', '.join(STRATEGIES)} "
+            "(or None for all of them)"
+        )
+    return chosen
+
+
+def solve(
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    options: SearchOptions,
+    variable_names: Sequence[str],
+    strategies: frozenset[str],
+    units: Units | None = None,
+    callbacks: Sequence = (),
+    report=None,
+    target_name: str = "y",
+) -> SearchResult:
+    """Find formulas for ``y`` from ``X`` with the chosen priors.
+
+    Parameters
+    ----------
+    X, y, weights : ndarray
+        Validated data.
+    options : SearchOptions
+        Settings of the evolutionary search; its ``timeout`` bounds the whole.
+    variable_names : sequence of str
+    strategies : frozenset of str
+        Steps to take, from `STRATEGIES`.
+    units : Units, optional
+        Units of the features and the target, for ``"units"``.
+    callbacks : sequence
+        Passed to the main evolutionary search.
+    report : callable, optional
+        Called with one line of text for each thing a step finds.
+    target_name : str, default="y"
+        Name of the target in those lines.
+
+    Returns
+    -------
+    SearchResult
+        With hall-of-fame entries over the original variables.
+    """
+    start = time.perf_counter()
+    names = list(variable_names)
+    say = report or (lambda text: None)
+    full = as_search_data(X, y, _no_weights(weights))
+
+    if "units" in strategies and units is not None:
+        reduced = _reduce_by_units(X, y, units, names, say, target_name)
+        if reduced is not None and reduced[0].n_groups == 0:
+            # y is the prefactor times a constant: nothing is left to search.
+            reduction = reduced[0]
+            entries = _expanded_constant(reduction, reduced[2], names, options, full)
+            result = run_search(X, y, weights, _remaining(options, start), callbacks)
+            result = replace(
+                result, hall_of_fame=merge_entries(result.hall_of_fame, entries)
+            )
+            return _finish(result, full, names, strategies, say, start)
+        if reduced is not None:
+            reduction, X_groups, y_reduced = reduced
+            group_names = reduction.group_names(names)
+            inner = _solve_plain(
+                X_groups,
+                y_reduced,
+                weights,
+                options,
+                group_names,
+                strategies,
+                callbacks,
+                say,
+                start,
+            )
+            entries = _expanded(
+                inner.hall_of_fame, reduction, group_names, names, options, full
+            )
+            result = replace(inner, hall_of_fame=entries)
+            return _finish(result, full, names, strategies, say, start)
+
+    result = _solve_plain(
+        X, y, weights, options, names, strategies, callbacks, say, start
+    )
+    return _finish(result, full, names, strategies, say, start)
+
+
+def _reduce_by_units(X, y, units: Units, names, say, target_name):
+    from .units import dimensional_analysis
+
+    try:
+        reduction = dimensional_analysis(units.D, units.d_y, names)
+        X_groups, y_reduced = reduction.transform(X, y)
+    except ValueError as error:
+        say(f"units: not used ({error})")
+        return None
+    say(f"units: {reduction.describe(names, target_name)}")
+    return reduction, X_groups, y_reduced
+
+
+def _expanded_constant(reduction, y_reduced, names, options, full):
+    settings = CycleSettings.from_options(options)
+    allowed = _allowed_opcodes(options, MONOMIAL_OPERATORS)
+    outer = reduction.expand(sympy.Float(float(np.mean(y_reduced))), names)
+    candidate = entry_from_sympy(
+        outer, names, allowed, settings.complexity_of, full, FINAL_ITERATIONS
+    )
+    return [] if candidate is None else [candidate]
+
+
+def _expanded(entries, reduction, group_names, names, options, full):
+    """Entries over the groups, rewritten over the original variables."""
+    settings = CycleSettings.from_options(options)
+    allowed = _allowed_opcodes(options, MONOMIAL_OPERATORS)
+    expanded = []
+    for entry in entries:
+        inner = to_sympy(entry.opcodes, entry.arguments, entry.constants, group_names)
+        outer = reduction.expand(inner, names)
+        candidate = entry_from_sympy(
+            outer, names, allowed, settings.complexity_of, full, FINAL_ITERATIONS
+        )
+        if candidate is not None:
+            expanded.append(candidate)
+    return merge_entries(expanded)
+
+
+def _solve_plain(X, y, weights, options, names, strategies, callbacks, say, start):
+    """Evolution, with brute force alongside it where it applies."""
+    data = as_search_data(X, y, _no_weights(weights))
+    alongside = []
+    if "brute_force" in strategies and X.shape[1] <= BRUTE_FORCE_VARIABLES:
+        alongside.append(_BruteForceAlongside(data, options))
+
+    remaining = _remaining(options, start)
+    result = run_search(X, y, weights, remaining, (*alongside, *callbacks))
+    if not alongside:
+        return result
+
+    brute = alongside[0]
+    found = brute.finish(wait=result.stopped_by != "interrupt")
+    if found:
+        best = min(found, key=lambda entry: entry.loss)
+        say(
+            f"brute force: {len(found)} equations, best loss {best.loss:.3g} "
+            f"at complexity {best.complexity}"
+        )
+    entries = merge_entries(result.hall_of_fame, found)
+    stopped_by = "exact fit (brute force)" if brute.exact else result.stopped_by
+    return replace(result, hall_of_fame=entries, stopped_by=stopped_by)
+
+
+class _BruteForceAlongside:
+    """Brute force in a thread beside the evolutionary search.
+
+    It starts after the first iteration, once the search's kernels are
+    compiled (compiling needs the interpreter, running does not), and an
+    exact fit stops the search.
+    """
+
+    def __init__(self, data, options: SearchOptions) -> None:
+        self.data = data
+        self.options = options
+        self.seconds = BRUTE_FORCE_SECONDS
+        if options.timeout is not None:
+            self.seconds = min(self.seconds, BRUTE_FORCE_SHARE * options.timeout)
+        self.thread: threading.Thread | None = None
+        self.entries: list = []
+        self.error: BaseException | None = None
+
+    @property
+    def exact(self) -> bool:
+        return any(entry.loss <= _exact_loss(self.data) for entry in self.entries)
+
+    def on_iteration(self, state) -> bool:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, daemon=True)
+            self.thread.start()
+        return self.exact
+
+    def _run(self) -> None:
+        from .brute_force import brute_force
+
+        settings = CycleSettings.from_options(self.options)
+        try:
+            entries = brute_force(
+                self.data,
+                settings.binary_ops,
+                settings.unary_ops,
+                settings.complexity_of,
+                max_length=BRUTE_FORCE_LENGTH,
+                time_limit=self.seconds,
+            )
+        except Exception as error:  # reported by finish(), never lost silently
+            self.error = error
+            return
+        self.entries = [e for e in entries if e.complexity <= self.options.maxsize]
+
+    def finish(self, wait: bool = True) -> list:
+        """Wait for the enumeration (it keeps its own time limit); without
+        ``wait``, take what it has finished."""
+        if self.thread is None and wait:
+            self._run()
+        elif self.thread is not None and wait:
+            self.thread.join()
+        if self.error is not None:
+            logger.warning("brute force failed: %s", self.error)
+        return self.entries
+
+
+def _exact_loss(data) -> float:
+    """A loss this small is rounding error: the formula is exact."""
+    return float(np.finfo(np.float64).eps * np.mean(data.y**2))
+
+
+def _remaining(options: SearchOptions, start: float) -> SearchOptions:
+    """The options with the timeout cut by the time already spent, and by
+    FINISH_SHARE of it for the steps after the search."""
+    if options.timeout is None:
+        return options
+    spent = time.perf_counter() - start
+    left = max(options.timeout * (1 - FINISH_SHARE) - spent, 1.0)
+    return replace(options, timeout=left)
+
+
+def _finish(result, full, names, strategies, say, start):
+    if "snap" not in strategies:
+        return result
+    from .constants import snap_constants
+
+    snapped = []
+    for entry in result.hall_of_fame:
+        outcome = snap_constants(entry, full)
+        snapped.append(outcome.entry if outcome.n_snapped else entry)
+    count = sum(
+        1
+        for old, new in zip(result.hall_of_fame, snapped, strict=True)
+        if old is not new
+    )
+    if count:
+        say(f"constants: snapped to simple values in {count} equations")
+    return replace(result, hall_of_fame=snapped)
+
+
+def _allowed_opcodes(options: SearchOptions, extra: Sequence[str] = ()) -> np.ndarray:
+    names = set(options.binary_operators) | set(options.unary_operators) | set(extra)
+    return np.array(sorted(OPERATORS[name].opcode for name in names), dtype=np.int64)
+
+
+def _no_weights(weights) -> np.ndarray:
+    return np.empty(0) if weights is None else np.ascontiguousarray(weights, float)
