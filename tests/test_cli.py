@@ -152,8 +152,9 @@ def test_fit_writes_both_files_in_a_new_run_folder(data_file, tmp_path):
     assert record["parameters"]["niterations"] == 3
     assert record["parameters"]["random_state"] == 0
     assert record["parameters"]["allow_nesting"] is False
-    assert record["stopped_by"] == "niterations"
-    assert record["n_iterations"] == 3
+    # The priors may find F = m * a before the last iteration.
+    assert record["stopped_by"] in ("niterations", "exact fit (structure)")
+    assert record["n_iterations"] <= 3
     assert record["variable_names"] == ["m", "a", "noise"]
     assert record["data"]["target"] == "F"
     assert record["data"]["n_rows"] == 50

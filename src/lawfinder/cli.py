@@ -225,7 +225,7 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
         type=_strategies,
         metavar="LIST",
         help="physics priors to use, comma-separated from units, brute_force, "
-        "snap; 'none' for none (default: all)",
+        "structure, snap; 'none' for none (default: all)",
     )
     group.add_argument(
         "--seed",

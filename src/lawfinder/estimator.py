@@ -85,7 +85,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     strategies : list of str, default=None
         The physics priors to use, from ``"units"`` (dimensional analysis,
         when ``fit`` gets units), ``"brute_force"`` (enumerate every small
-        program when one or two variables are left) and ``"snap"`` (set
+        program when one or two variables are left), ``"structure"``
+        (separability and symmetry tests on a smooth surrogate of the data,
+        for three or more variables) and ``"snap"`` (set
         constants to simple numbers such as 1/2 or pi when the fit stays as
         good). None uses all of them; an empty list none.
     populations : int, default=16

@@ -59,7 +59,7 @@ def test_a_run_writes_results_and_resumes_where_it_stopped(tmp_path):
     )
     assert row["r2"] > 0.99
     assert isinstance(row["exact"], bool)
-    assert row["seconds"] < 3 + 10
+    assert row["seconds"] < 3 + 10  # the kernels were compiled before timing
     table = (tmp_path / "results.md").read_text()
     assert "| lawfinder | 0 |" in table and "| I.34.27 | 0 |" in table
 

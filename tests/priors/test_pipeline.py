@@ -97,3 +97,30 @@ def test_unknown_strategy_is_a_clear_error():
     X, y = relativistic(n_rows=20)
     with pytest.raises(ValueError, match="unknown strategies \\['symmetry'\\]"):
         SymbolicRegressor(strategies=["symmetry"], **SMALL).fit(X, y)
+
+
+def test_an_additive_separation_is_solved_in_parts_and_recombined():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 3, (600, 3))
+    y = X[:, 0] * X[:, 1] + 2.5 * np.exp(-X[:, 2])
+
+    model = SymbolicRegressor(**SMALL).fit(X, y)
+
+    assert any(
+        text.startswith("structure: additively separable: f = g(x0, x1) + h(x2)")
+        for text in model.findings_
+    )
+    assert model.equations_["loss"].iloc[model.best_index_] < 1e-20
+    x0, x1, x2 = sympy.symbols("x0 x1 x2", positive=True)
+    assert is_law(model, x0 * x1 + sympy.Rational(5, 2) * sympy.exp(-x2))
+
+
+def test_a_symmetry_replaces_two_variables_by_one():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(1, 3, (600, 3))
+    y = np.sin(X[:, 0] - X[:, 1]) * X[:, 2]
+
+    model = SymbolicRegressor(**SMALL).fit(X, y)
+
+    assert any("only through x0 - x1" in text for text in model.findings_)
+    assert model.equations_["loss"].iloc[model.best_index_] < 1e-20

@@ -8,8 +8,13 @@ A fit goes through these steps, each of which a user can switch off through
    the rest of the pipeline looks for ``f`` over the groups;
 2. ``"brute_force"``: a problem of one or two variables is enumerated, every
    program up to a length, cheapest first, beside the evolutionary search;
-3. the evolutionary search, always, with the time that is left;
-4. ``"snap"``: constants of the final front close to simple numbers
+3. ``"structure"``: on three or more variables, a smooth surrogate of the data
+   is tested for separability (``f = g(a) * h(b)`` or ``g(a) + h(b)``) and
+   for symmetries (``f`` sees two variables only through their difference,
+   sum, product or ratio); the smaller problems are solved in turn and their
+   formulas recombined;
+4. the evolutionary search, always, with the time that is left;
+5. ``"snap"``: constants of the final front close to simple numbers
    (integers, small fractions, multiples of pi, ...) are set to them when the
    fit does not get measurably worse.
 
@@ -23,12 +28,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import sympy
 
+from ..model_selection import pareto_front
 from ..operators import OPERATORS
 from ..printing import to_sympy
 from ..search.candidates import entry_from_sympy, merge_entries
@@ -39,7 +46,7 @@ from ..search.result import SearchResult
 
 logger = logging.getLogger("lawfinder")
 
-STRATEGIES = ("units", "brute_force", "snap")
+STRATEGIES = ("units", "brute_force", "structure", "snap")
 
 # Operators that a formula rewritten in the original variables may need for
 # its prefactor, even when the search itself was not given them.
@@ -51,6 +58,14 @@ BRUTE_FORCE_VARIABLES = 2
 BRUTE_FORCE_SHARE = 0.15
 BRUTE_FORCE_SECONDS = 10.0
 BRUTE_FORCE_LENGTH = 8
+
+# Structure is tested on problems of at least this many variables, to this
+# depth of sub-problems, with a surrogate at least this accurate; each
+# sub-problem gets this share of the time left.
+STRUCTURE_VARIABLES = 3
+STRUCTURE_DEPTH = 2
+SURROGATE_R2 = 0.9999
+SUB_PROBLEM_SHARE = 0.2
 
 # Share of the timeout kept for rewriting, refitting and snapping the result.
 FINISH_SHARE = 0.03
@@ -198,15 +213,44 @@ def _expanded(entries, reduction, group_names, names, options, full):
     return merge_entries(expanded)
 
 
-def _solve_plain(X, y, weights, options, names, strategies, callbacks, say, start):
-    """Evolution, with brute force alongside it where it applies."""
+def _solve_plain(
+    X, y, weights, options, names, strategies, callbacks, say, start, depth=0
+):
+    """Structure tests first, then evolution with brute force alongside it,
+    each where it applies."""
     data = as_search_data(X, y, _no_weights(weights))
+    parts, part_evals = [], 0
+    if (
+        "structure" in strategies
+        and depth < STRUCTURE_DEPTH
+        and X.shape[1] >= STRUCTURE_VARIABLES
+        and weights is None
+    ):
+        parts, part_evals = _structure(
+            X, y, options, names, strategies, say, start, depth, data
+        )
+        if parts and min(entry.loss for entry in parts) <= _exact_loss(data):
+            say("structure: the recombined formula is exact; evolution is skipped")
+            return SearchResult(
+                hall_of_fame=merge_entries(parts),
+                n_evals=part_evals,
+                n_iterations=0,
+                elapsed=time.perf_counter() - start,
+                stopped_by="exact fit (structure)",
+                seed=options.random_state,
+            )
+
     alongside = []
     if "brute_force" in strategies and X.shape[1] <= BRUTE_FORCE_VARIABLES:
         alongside.append(_BruteForceAlongside(data, options))
 
     remaining = _remaining(options, start)
     result = run_search(X, y, weights, remaining, (*alongside, *callbacks))
+    result = replace(
+        result,
+        hall_of_fame=merge_entries(result.hall_of_fame, parts),
+        n_evals=result.n_evals + part_evals,
+    )
     if not alongside:
         return result
 
@@ -221,6 +265,151 @@ def _solve_plain(X, y, weights, options, names, strategies, callbacks, say, star
     entries = merge_entries(result.hall_of_fame, found)
     stopped_by = "exact fit (brute force)" if brute.exact else result.stopped_by
     return replace(result, hall_of_fame=entries, stopped_by=stopped_by)
+
+
+def _structure(X, y, options, names, strategies, say, start, depth, data):
+    """Candidates from a separation or a symmetry of a smooth surrogate, and
+    the evaluations spent on the smaller problems."""
+    from threadpoolctl import threadpool_limits
+
+    from . import structure
+
+    seed = options.random_state
+    # One BLAS thread: the Gaussian process's many small solves slow down
+    # badly when threads compete for the cores.
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", structure.SurrogateAccuracyWarning)
+        try:
+            surrogate = structure.fit_surrogate(X, y, random_state=seed)
+        except ValueError as error:
+            say(f"structure: no surrogate ({error})")
+            return [], 0
+        if not surrogate.r2 >= SURROGATE_R2:
+            say(f"structure: surrogate too rough to test (R^2 {surrogate.r2:.4f})")
+            return [], 0
+        found = structure.multiplicative_separations(surrogate, X, random_state=seed)
+        found += structure.additive_separations(surrogate, X, random_state=seed)
+        symmetric = structure.symmetries(surrogate, X, random_state=seed)
+        separation = min(found, key=lambda item: item.error, default=None)
+        symmetry = symmetric[0] if symmetric else None
+        pieces = (
+            structure.separation_data(separation, surrogate, X, y)
+            if separation is not None
+            else None
+        )
+
+    sub_options = _sub_options(options, start)
+    settings = CycleSettings.from_options(options)
+    allowed = _allowed_opcodes(options, MONOMIAL_OPERATORS)
+    candidates = []
+    n_evals = 0
+    if pieces is not None:
+        say(f"structure: {separation.describe(names)}")
+        solved = [
+            _solve_plain(
+                X_part,
+                y_part,
+                None,
+                sub_options,
+                [names[k] for k in columns],
+                strategies,
+                (),
+                say,
+                time.perf_counter(),
+                depth + 1,
+            )
+            for X_part, y_part, columns in (
+                (pieces.X_first, pieces.y_first, separation.first),
+                (pieces.X_second, pieces.y_second, separation.second),
+            )
+        ]
+        parts = [
+            _most_accurate(result, [names[k] for k in columns])
+            for result, columns in zip(
+                solved, (separation.first, separation.second), strict=True
+            )
+        ]
+        constant = sympy.Float(pieces.constant)
+        for first in parts[0]:
+            for second in parts[1]:
+                if separation.kind == "additive":
+                    joined = first + second - constant
+                else:
+                    joined = first * second / constant
+                candidates.append(joined)
+    if symmetry is not None:
+        say(f"structure: {symmetry.describe(names)}")
+        i, j = symmetry.pair
+        new_name = _fresh_name(names)
+        sub_names = [new_name if k == i else name for k, name in enumerate(names)]
+        del sub_names[j]
+        result = _solve_plain(
+            structure.symmetry_data(symmetry, X),
+            y,
+            None,
+            sub_options,
+            sub_names,
+            strategies,
+            (),
+            say,
+            time.perf_counter(),
+            depth + 1,
+        )
+        n_evals += result.n_evals
+        pair = _symmetry_sympy(symmetry, names)
+        for expression in _most_accurate(result, sub_names):
+            candidates.append(expression.xreplace({sympy.Symbol(new_name): pair}))
+
+    entries = []
+    for expression in candidates:
+        entry = entry_from_sympy(
+            expression, names, allowed, settings.complexity_of, data, FINAL_ITERATIONS
+        )
+        if entry is not None and entry.complexity <= options.maxsize:
+            entries.append(entry)
+    return entries, n_evals
+
+
+def _most_accurate(result, names, count=3) -> list:
+    """The ``count`` lowest-loss equations of a result's front, as sympy."""
+    front = pareto_front(result.hall_of_fame)
+    chosen = sorted(front, key=lambda entry: entry.loss)[:count]
+    return [
+        _plain_symbols(to_sympy(e.opcodes, e.arguments, e.constants, names))
+        for e in chosen
+    ]
+
+
+def _plain_symbols(expression):
+    """Symbols without assumptions, so that pieces from sub-problems combine."""
+    return expression.xreplace(
+        {symbol: sympy.Symbol(symbol.name) for symbol in expression.free_symbols}
+    )
+
+
+def _symmetry_sympy(symmetry, names):
+    i, j = symmetry.pair
+    a, b = sympy.Symbol(names[i]), sympy.Symbol(names[j])
+    return {"difference": a - b, "sum": a + b, "product": a * b, "ratio": a / b}[
+        symmetry.kind
+    ]
+
+
+def _fresh_name(names) -> str:
+    index = 0
+    while f"u{index}" in names:
+        index += 1
+    return f"u{index}"
+
+
+def _sub_options(options: SearchOptions, start: float) -> SearchOptions:
+    """Settings of a sub-problem: a share of the time or of the iterations."""
+    if options.timeout is not None:
+        spent = time.perf_counter() - start
+        share = max((options.timeout - spent) * SUB_PROBLEM_SHARE, 1.0)
+        return replace(options, timeout=share)
+    iterations = max(1, (options.niterations or 4) // 4)
+    return replace(options, niterations=iterations)
 
 
 class _BruteForceAlongside:
