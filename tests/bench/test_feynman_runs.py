@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import sympy
 
+import lawfinder
 from lawfinder.bench.feynman import (
+    UNIT_BASIS,
     Task,
     _parse_numbers,
     judge,
@@ -19,8 +21,10 @@ from lawfinder.bench.feynman import (
     markdown_table,
     model_of,
     read_results,
+    units_of,
 )
 from lawfinder.bench.methods import FitOutcome, _gplearn_to_sympy_text, fit_method
+from lawfinder.priors.units import units_matrix
 
 COMMAND = [sys.executable, "-m", "lawfinder", "bench", "feynman"]
 EQUATIONS = {equation.name: equation for equation in load_equations()}
@@ -45,28 +49,38 @@ def test_numbers_and_ranges():
 def test_a_run_writes_results_and_resumes_where_it_stopped(tmp_path):
     # I.34.27, (h / (2 pi)) * omega: two variables, found within seconds.
     arguments = ["--equations", "6", "--seeds", "1", "--timeout", "3", "--jobs", "1"]
-    first = run_bench(*arguments, "--output", tmp_path)
+    methods = ["--methods", "lawfinder,lawfinder-units"]
+    first = run_bench(*arguments, *methods, "--output", tmp_path)
     assert first.returncode == 0, first.stderr
 
     rows = read_results(tmp_path / "results.jsonl")
-    assert len(rows) == 1
-    row = rows[0]
-    assert (row["method"], row["equation"], row["seed"], row["noise"]) == (
-        "lawfinder",
-        "I.34.27",
-        1,
-        0.0,
-    )
-    assert row["r2"] > 0.99
-    assert isinstance(row["exact"], bool)
-    assert row["seconds"] < 3 + 10  # the kernels were compiled before timing
+    assert [row["method"] for row in rows] == ["lawfinder", "lawfinder-units"]
+    for row in rows:
+        assert (row["equation"], row["seed"], row["noise"]) == ("I.34.27", 1, 0.0)
+        assert row["r2"] > 0.99, row
+        assert isinstance(row["exact"], bool)
+        assert row["seconds"] < 3 + 10  # the kernels were compiled before timing
+        assert row["version"].startswith(lawfinder.__version__)
     table = (tmp_path / "results.md").read_text()
     assert "| lawfinder | 0 |" in table and "| I.34.27 | 0 |" in table
+    assert "| lawfinder-units | 0 |" in table
 
-    again = run_bench(*arguments, "--output", tmp_path)
+    again = run_bench(*arguments, "--methods", "lawfinder", "--output", tmp_path)
     assert again.returncode == 0, again.stderr
     assert "resuming: 1 of 1 fits" in again.stdout
-    assert len(read_results(tmp_path / "results.jsonl")) == 1
+    assert len(read_results(tmp_path / "results.jsonl")) == 2
+
+
+def test_every_equation_has_units_that_give_its_output():
+    for equation in EQUATIONS.values():
+        X_units, y_units = units_of(equation)
+        D, d_y = units_matrix(X_units, y_units, len(equation.variables))
+        # Base dimensions that no variable uses are left out.
+        assert D.shape[0] <= len(UNIT_BASIS)
+        assert D.shape[1] == len(equation.variables)
+        # The units of y are a product of powers of the variables' units.
+        exponents, *_ = np.linalg.lstsq(D, d_y, rcond=None)
+        assert np.allclose(D @ exponents, d_y), equation.name
 
 
 def test_a_line_torn_by_a_crash_is_skipped(tmp_path):
@@ -81,7 +95,7 @@ def test_unknown_method_is_a_clear_error():
     result = run_bench("--methods", "lawfinder,pysr")
     assert result.returncode == 2
     assert "unknown ['pysr']" in result.stderr
-    assert "lawfinder, operon, gplearn" in result.stderr
+    assert "lawfinder, lawfinder-units, operon, gplearn" in result.stderr
 
 
 def test_summary_table_counts_exact_fits_per_method_and_noise():

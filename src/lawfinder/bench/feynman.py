@@ -110,6 +110,65 @@ def load_equations() -> list[Equation]:
     return equations
 
 
+UNIT_BASIS = ("m", "s", "kg", "T", "V")
+
+
+def load_units() -> dict[str, tuple[float, ...]]:
+    """Exponents of metre, second, kilogram, kelvin and volt of every variable
+    name of the equations, from ``lawfinder/data/feynman_units.csv`` (the units
+    table of the same database)."""
+    path = resources.files("lawfinder") / "data" / "feynman_units.csv"
+    with resources.as_file(path) as file:
+        table = pd.read_csv(file)
+    return {
+        row["variable"]: tuple(float(row[unit]) for unit in UNIT_BASIS)
+        for _, row in table.iterrows()
+    }
+
+
+def units_of(equation: Equation) -> tuple[list, tuple]:
+    """``(X_units, y_units)`` of an equation as exponent vectors."""
+    table = load_units()
+    missing = [
+        name for name in (*equation.variables, equation.output) if name not in table
+    ]
+    if missing:
+        raise ValueError(f"no units for {missing} of equation {equation.name}")
+    return [table[name] for name in equation.variables], table[equation.output]
+
+
+def code_version() -> str:
+    """lawfinder's version, with the git commit when run from a checkout."""
+    import subprocess
+
+    from .. import __version__
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{__version__}+{commit}" if commit else __version__
+
+
+def method_version(method: str) -> str:
+    """The version of the code a method ran, recorded with each result."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    if method.startswith("lawfinder"):
+        return code_version()
+    package = {"operon": "pyoperon"}.get(method, method)
+    try:
+        return f"{package} {version(package)}"
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def add_noise(y: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """SRBench's target noise: ``y + N(0, sigma * rms(y))``."""
     if sigma == 0:
@@ -235,6 +294,7 @@ def _fit_in_child(queue, task: Task, equation: Equation) -> None:
             task.timeout,
             task.jobs,
             task.seed,
+            units=units_of(equation) if task.method == "lawfinder-units" else None,
         )
         queue.put({"outcome": outcome, "r2": r2_score(y_test, outcome.predictions)})
     except BaseException as error:  # reported in the results, not lost
@@ -575,12 +635,14 @@ def main(argv: list[str] | None = None) -> int:
             )
         tasks = remaining
 
-    if any(task.method == "lawfinder" for task in tasks):
+    if any(task.method.startswith("lawfinder") for task in tasks):
         _compile_lawfinder()
+    versions = {task.method: method_version(task.method) for task in tasks}
     for task in tasks:
         equation = equations[task.equation]
         answer = fit_in_process(task, equation)
         row = judge(task, equation, answer, args.simplify_timeout)
+        row["version"] = versions[task.method]
         rows.append(row)
         if results is not None:
             _append_row(results, row)

@@ -6,6 +6,7 @@ of `SYMPY_FUNCTIONS`), its predictions on the test rows, and, where the method
 shows its progress, the model it would have returned at each moment with its
 training loss (each method's own measure).
 
+``lawfinder-units`` is lawfinder told the units of every variable as well.
 The peers come with the optional extra ``lawfinder[bench]``:
 
 - pyoperon, the Python package of Operon (Burlacu, Kronberger and Kommenda,
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-METHODS = ("lawfinder", "operon", "gplearn")
+METHODS = ("lawfinder", "lawfinder-units", "operon", "gplearn")
 
 # The operators every method may use, as close as each method allows.
 OPERON_SYMBOLS = "add,sub,mul,div,exp,log,sin,cos,sqrt,square,constant,variable"
@@ -43,8 +44,11 @@ class FitOutcome:
     n_evals: int | None = None
 
 
-def fit_method(method, X, y, X_test, variable_names, timeout, n_jobs, seed):
+def fit_method(method, X, y, X_test, variable_names, timeout, n_jobs, seed, units=None):
     """Fit ``method`` to ``(X, y)`` for at most ``timeout`` seconds.
+
+    ``units`` is ``(X_units, y_units)``; only ``lawfinder-units`` uses them (and
+    needs them), the others see the same numbers without their units.
 
     Returns
     -------
@@ -52,6 +56,7 @@ def fit_method(method, X, y, X_test, variable_names, timeout, n_jobs, seed):
     """
     runners = {
         "lawfinder": _fit_lawfinder,
+        "lawfinder-units": _fit_lawfinder,
         "operon": _fit_operon,
         "gplearn": _fit_gplearn,
     }
@@ -59,7 +64,12 @@ def fit_method(method, X, y, X_test, variable_names, timeout, n_jobs, seed):
         raise ValueError(
             f"unknown method {method!r}; allowed methods: {', '.join(METHODS)}"
         )
-    return runners[method](X, y, X_test, list(variable_names), timeout, n_jobs, seed)
+    arguments = (X, y, X_test, list(variable_names), timeout, n_jobs, seed)
+    if method == "lawfinder-units":
+        if units is None:
+            raise ValueError("method 'lawfinder-units' needs the units of the data")
+        return _fit_lawfinder(*arguments, units=units)
+    return runners[method](*arguments)
 
 
 def check_available(method: str) -> None:
@@ -76,7 +86,9 @@ def check_available(method: str) -> None:
         ) from None
 
 
-def _fit_lawfinder(X, y, X_test, names, timeout, n_jobs, seed) -> FitOutcome:
+def _fit_lawfinder(
+    X, y, X_test, names, timeout, n_jobs, seed, units=None
+) -> FitOutcome:
     from ..estimator import SymbolicRegressor
     from ..expression import Expression
     from ..model_selection import TINY_LOSS, pareto_front, select
@@ -105,7 +117,8 @@ def _fit_lawfinder(X, y, X_test, names, timeout, n_jobs, seed) -> FitOutcome:
         callbacks=[record],
     )
     start = time.perf_counter()
-    model.fit(X, y, variable_names=names)
+    X_units, y_units = units if units is not None else (None, None)
+    model.fit(X, y, variable_names=names, X_units=X_units, y_units=y_units)
     seconds = time.perf_counter() - start
     return FitOutcome(
         model=str(model.sympy()),
