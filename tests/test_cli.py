@@ -384,6 +384,8 @@ def test_strategies_reach_the_search(data_file, tmp_path):
         "1",
         "--strategies",
         "none",
+        "--unit-penalty",
+        "0.5",
         "--output",
         tmp_path / "run",
         *SMALL_SEARCH,
@@ -392,6 +394,13 @@ def test_strategies_reach_the_search(data_file, tmp_path):
     assert result.returncode == 0, result.stderr
     record = json.loads((tmp_path / "run" / RUN_FILE).read_text())
     assert record["parameters"]["strategies"] == []
+    assert record["parameters"]["unit_penalty"] == 0.5
+
+    negative = run_cli(
+        "fit", data_file, "--target", "F", "--unit-penalty", "-1", cwd=tmp_path
+    )
+    assert negative.returncode == 2
+    assert "must be a number >= 0" in negative.stderr
 
     bad = run_cli(
         "fit", data_file, "--target", "F", "--strategies", "magic", cwd=tmp_path

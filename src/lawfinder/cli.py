@@ -228,6 +228,14 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
         "structure, snap; 'none' for none (default: all)",
     )
     group.add_argument(
+        "--unit-penalty",
+        type=_non_negative_float,
+        metavar="P",
+        help="with --units and without the units strategy, added to a "
+        "candidate's score for each inconsistent use of units; 0 for none "
+        "(default: 0.1)",
+    )
+    group.add_argument(
         "--seed",
         type=int,
         help="random seed; with one job, the same seed gives the same result "
@@ -264,6 +272,7 @@ def _fit_command(args: argparse.Namespace) -> int:
         "allow_nesting": args.allow_nesting,
         "simplify": args.simplify,
         "strategies": args.strategies,
+        "unit_penalty": args.unit_penalty,
         "niterations": args.niterations,
         "timeout": args.timeout,
         "n_jobs": args.jobs,
@@ -690,6 +699,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
     return value
 
 

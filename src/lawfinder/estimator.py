@@ -90,6 +90,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         for three or more variables) and ``"snap"`` (set
         constants to simple numbers such as 1/2 or pi when the fit stays as
         good). None uses all of them; an empty list none.
+    unit_penalty : float, default=0.1
+        With units and without the ``"units"`` reduction (or where it cannot
+        be made), the search over the original variables adds this to the
+        score of a candidate (its loss normalised by the variance of ``y``)
+        for each place where it combines units inconsistently: a sum of
+        different units, a function such as ``exp`` of a dimensioned
+        argument, a result without the units of ``y``. Constants may carry
+        any units. 0 switches the penalty off.
     populations : int, default=16
         Number of islands that evolve separately and exchange equations.
     population_size : int, default=32
@@ -183,6 +191,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         "allow_nesting": ["boolean"],
         "simplify": ["boolean"],
         "strategies": [list, tuple, set, frozenset, str, None],
+        "unit_penalty": [Interval(Real, 0, None, closed="left")],
         "populations": [Interval(Integral, 1, None, closed="left")],
         "population_size": [Interval(Integral, 8, None, closed="left")],
         "niterations": [Interval(Integral, 1, None, closed="left"), None],
@@ -211,6 +220,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         allow_nesting=False,
         simplify=True,
         strategies=None,
+        unit_penalty=0.1,
         populations=16,
         population_size=32,
         niterations=100,
@@ -232,6 +242,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.allow_nesting = allow_nesting
         self.simplify = simplify
         self.strategies = strategies
+        self.unit_penalty = unit_penalty
         self.populations = populations
         self.population_size = population_size
         self.niterations = niterations
@@ -425,6 +436,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             ),
             parsimony=float(self.parsimony),
             alpha=float(self.alpha),
+            unit_penalty=float(self.unit_penalty),
             n_jobs=_effective_n_jobs(self.n_jobs),
             random_state=_seed(self.random_state),
         )

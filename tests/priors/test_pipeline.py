@@ -124,3 +124,25 @@ def test_a_symmetry_replaces_two_variables_by_one():
 
     assert any("only through x0 - x1" in text for text in model.findings_)
     assert model.equations_["loss"].iloc[model.best_index_] < 1e-20
+
+
+def _share_consistent(unit_penalty: float, strategies) -> float:
+    from lawfinder.priors.units import count_unit_violations, units_matrix
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1.0, 3.0, size=(200, 3))
+    y = X[:, 0] * X[:, 1] * (1.0 + 0.3 * np.sin(3.0 * X[:, 2]))
+    units = ["kg", "m/s^2", "m"], "N"
+    model = SymbolicRegressor(
+        unit_penalty=unit_penalty, strategies=strategies, simplify=False, **SMALL
+    ).fit(X, y, X_units=units[0], y_units=units[1])
+    D, d_y = units_matrix(*units, 3)
+    entries = model.search_result_.hall_of_fame
+    return np.mean(
+        [count_unit_violations(e.opcodes, e.arguments, D.T, d_y) == 0 for e in entries]
+    )
+
+
+def test_without_the_reduction_units_still_guide_the_search():
+    # strategies=[] leaves out dimensional analysis; the penalty still applies.
+    assert _share_consistent(1.0, []) > _share_consistent(0.0, [])

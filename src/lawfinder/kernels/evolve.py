@@ -3,7 +3,9 @@
 Every step picks a parent by tournament, varies it, scores the child and
 accepts it by simulated annealing; the child (or, when rejected, a copy of the
 parent) replaces the oldest member. Scores are
-``loss / loss_scale + parsimony * complexity``; tournaments and acceptance
+``loss / loss_scale + parsimony * complexity + penalty``, where ``penalty`` is
+``unit_penalty`` times the number of places where the program combines units
+inconsistently (zero when the units are not known); tournaments and acceptance
 also penalise complexities that crowd the island (adaptive parsimony).
 """
 
@@ -15,6 +17,7 @@ from .._config import ROW_BLOCK, kernel
 from .evaluate import program_loss
 from .fitting import count_constants, fit_constants, make_scratch
 from .random import random_float, random_int
+from .units import unit_violations
 from .variation import (
     N_MUTATIONS,
     START,
@@ -33,6 +36,19 @@ def _score(loss, complexity, loss_scale, parsimony):
 
 
 @kernel
+def units_penalty(
+    opcodes, arguments, length, feature_units, target_units, unit_penalty, stack
+):
+    """``unit_penalty`` times the program's unit violations; 0 without units
+    (``target_units`` of length 0) or without a penalty."""
+    if unit_penalty == 0.0 or target_units.shape[0] == 0:
+        return 0.0
+    return unit_penalty * unit_violations(
+        opcodes, arguments, length, feature_units, target_units, stack
+    )
+
+
+@kernel
 def _crowding_factor(frequencies, complexity, population_size, adaptive_scaling):
     return np.exp(adaptive_scaling * frequencies[complexity] / population_size)
 
@@ -42,6 +58,7 @@ def _tournament(
     state,
     pop_loss,
     pop_complexity,
+    pop_penalty,
     frequencies,
     loss_scale,
     parsimony,
@@ -57,7 +74,8 @@ def _tournament(
         member = random_int(state, population_size)
         picks[t] = member
         c = pop_complexity[member]
-        adjusted[t] = _score(pop_loss[member], c, loss_scale, parsimony) * (
+        score = _score(pop_loss[member], c, loss_scale, parsimony)
+        adjusted[t] = (score + pop_penalty[member]) * (
             _crowding_factor(frequencies, c, population_size, adaptive_scaling)
         )
     # Rank r wins with probability p (1 - p)^r: take the best, else go on.
@@ -94,6 +112,7 @@ def _store(
     pop_loss,
     pop_complexity,
     pop_birth,
+    pop_penalty,
     slot,
     c_o,
     c_a,
@@ -102,6 +121,7 @@ def _store(
     loss,
     complexity,
     birth,
+    penalty,
     frequencies,
 ):
     """Put a program into member ``slot``, keeping the complexity counts."""
@@ -117,6 +137,7 @@ def _store(
     pop_loss[slot] = loss
     pop_complexity[slot] = complexity
     pop_birth[slot] = birth
+    pop_penalty[slot] = penalty
 
 
 @kernel
@@ -148,10 +169,14 @@ def evolve_cycle(
     pop_loss,
     pop_complexity,
     pop_birth,
+    pop_penalty,
     XT,
     y,
     weights,
     loss_scale,
+    feature_units,
+    target_units,
+    unit_penalty,
     binary_ops,
     unary_ops,
     complexity_of,
@@ -185,6 +210,7 @@ def evolve_cycle(
     picks = np.empty(tournament_size, dtype=np.int64)
     adjusted = np.empty(tournament_size)
     cumulative = np.cumsum(mutation_weights)
+    unit_scratch = np.empty((capacity, target_units.shape[0] + 1))
     frequencies = np.zeros(maxsize + 1)
     for i in range(population_size):
         frequencies[pop_complexity[i]] += 1.0
@@ -197,6 +223,7 @@ def evolve_cycle(
                 state,
                 pop_loss,
                 pop_complexity,
+                pop_penalty,
                 frequencies,
                 loss_scale,
                 parsimony,
@@ -210,6 +237,7 @@ def evolve_cycle(
                 state,
                 pop_loss,
                 pop_complexity,
+                pop_penalty,
                 frequencies,
                 loss_scale,
                 parsimony,
@@ -263,6 +291,7 @@ def evolve_cycle(
                     pop_loss,
                     pop_complexity,
                     pop_birth,
+                    pop_penalty,
                     _oldest(pop_birth),
                     child_o[j],
                     child_a[j],
@@ -271,6 +300,15 @@ def evolve_cycle(
                     loss,
                     program_complexity(child_o[j], length, complexity_of),
                     next_birth,
+                    units_penalty(
+                        child_o[j],
+                        child_a[j],
+                        length,
+                        feature_units,
+                        target_units,
+                        unit_penalty,
+                        unit_scratch,
+                    ),
                     frequencies,
                 )
                 next_birth += 1
@@ -280,6 +318,7 @@ def evolve_cycle(
             state,
             pop_loss,
             pop_complexity,
+            pop_penalty,
             frequencies,
             loss_scale,
             parsimony,
@@ -352,9 +391,19 @@ def evolve_cycle(
             if np.isfinite(loss):
                 complexity = program_complexity(child_o[0], length, complexity_of)
                 old_complexity = pop_complexity[parent]
-                new_score = _score(loss, complexity, loss_scale, parsimony)
-                old_score = _score(
-                    pop_loss[parent], old_complexity, loss_scale, parsimony
+                penalty = units_penalty(
+                    child_o[0],
+                    child_a[0],
+                    length,
+                    feature_units,
+                    target_units,
+                    unit_penalty,
+                    unit_scratch,
+                )
+                new_score = _score(loss, complexity, loss_scale, parsimony) + penalty
+                old_score = (
+                    _score(pop_loss[parent], old_complexity, loss_scale, parsimony)
+                    + pop_penalty[parent]
                 )
                 probability = 1.0
                 if new_score > old_score:
@@ -378,6 +427,7 @@ def evolve_cycle(
                         pop_loss,
                         pop_complexity,
                         pop_birth,
+                        pop_penalty,
                         _oldest(pop_birth),
                         child_o[0],
                         child_a[0],
@@ -386,6 +436,7 @@ def evolve_cycle(
                         loss,
                         complexity,
                         next_birth,
+                        penalty,
                         frequencies,
                     )
         if not accepted:
@@ -399,6 +450,7 @@ def evolve_cycle(
                     pop_loss,
                     pop_complexity,
                     pop_birth,
+                    pop_penalty,
                     oldest,
                     pop_o[parent],
                     pop_a[parent],
@@ -407,6 +459,7 @@ def evolve_cycle(
                     pop_loss[parent],
                     pop_complexity[parent],
                     next_birth,
+                    pop_penalty[parent],
                     frequencies,
                 )
             else:

@@ -94,6 +94,16 @@ def _differ(row, other, n_dims):
     return False
 
 
+@inlined_kernel
+def _fill(row, value, n_dims):
+    """Set the exponents ``row[:n_dims]`` to ``value``.
+
+    Loops rather than slice assignment, which is slow for numba to compile.
+    """
+    for d in range(n_dims):
+        row[d] = value
+
+
 @kernel
 def unit_violations(opcodes, arguments, length, feature_units, target_units, stack):
     """Count the places where a program combines units inconsistently.
@@ -145,7 +155,7 @@ def unit_violations(opcodes, arguments, length, feature_units, target_units, sta
             continue
         if op == CONSTANT:
             top += 1
-            stack[top, :] = 0.0
+            _fill(stack[top], 0.0, n_dims)
             stack[top, kind] = NUMBER
             continue
 
@@ -158,7 +168,7 @@ def unit_violations(opcodes, arguments, length, feature_units, target_units, sta
             elif rule == DIMENSIONLESS and operand[kind] != NUMBER:
                 if operand[kind] == FIXED and _has_units(operand, n_dims):
                     violations += 1
-                operand[:] = 0.0
+                _fill(operand, 0.0, n_dims)
                 operand[kind] = FIXED
             continue
 
@@ -178,14 +188,15 @@ def unit_violations(opcodes, arguments, length, feature_units, target_units, sta
                 violations += 1
             if left[kind] == FIXED and _has_units(left, n_dims):
                 violations += 1
-            left[:] = 0.0
+            _fill(left, 0.0, n_dims)
             left[kind] = FIXED
         elif rule == SAME:
             if left[kind] == FIXED and right[kind] == FIXED:
                 if _differ(left, right, n_dims):
                     violations += 1
             elif right[kind] == FIXED:
-                left[:] = right
+                for d in range(n_dims + 1):
+                    left[d] = right[d]
             elif left[kind] != FIXED:
                 left[kind] = FREE
         elif left[kind] != FIXED or right[kind] != FIXED:

@@ -143,7 +143,14 @@ def solve(
             # y is the prefactor times a constant: nothing is left to search.
             reduction = reduced[0]
             entries = _expanded_constant(reduction, reduced[2], names, options, full)
-            result = run_search(X, y, weights, _remaining(options, start), callbacks)
+            result = run_search(
+                X,
+                y,
+                weights,
+                _remaining(options, start),
+                callbacks,
+                units=_penalised(units),
+            )
             result = replace(
                 result, hall_of_fame=merge_entries(result.hall_of_fame, entries)
             )
@@ -168,10 +175,19 @@ def solve(
             result = replace(inner, hall_of_fame=entries)
             return _finish(result, full, names, strategies, say, start)
 
+    # Without the reduction the search sees the original variables, and
+    # candidates whose units do not match are penalised.
     result = _solve_plain(
-        X, y, weights, options, names, strategies, callbacks, say, start
+        X, y, weights, options, names, strategies, callbacks, say, start, units=units
     )
     return _finish(result, full, names, strategies, say, start)
+
+
+def _penalised(units: Units | None):
+    """Units as run_search takes them, for its units penalty."""
+    if units is None:
+        return None
+    return np.asarray(units.D, dtype=float).T, np.asarray(units.d_y, dtype=float)
 
 
 def _reduce_by_units(X, y, units: Units, names, say, target_name):
@@ -214,10 +230,21 @@ def _expanded(entries, reduction, group_names, names, options, full):
 
 
 def _solve_plain(
-    X, y, weights, options, names, strategies, callbacks, say, start, depth=0
+    X,
+    y,
+    weights,
+    options,
+    names,
+    strategies,
+    callbacks,
+    say,
+    start,
+    depth=0,
+    units=None,
 ):
     """Structure tests first, then evolution with brute force alongside it,
-    each where it applies."""
+    each where it applies; with ``units``, evolution penalises candidates
+    whose units do not match."""
     data = as_search_data(X, y, _no_weights(weights))
     parts, part_evals = [], 0
     if (
@@ -245,7 +272,9 @@ def _solve_plain(
         alongside.append(_BruteForceAlongside(data, options))
 
     remaining = _remaining(options, start)
-    result = run_search(X, y, weights, remaining, (*alongside, *callbacks))
+    result = run_search(
+        X, y, weights, remaining, (*alongside, *callbacks), units=_penalised(units)
+    )
     result = replace(
         result,
         hall_of_fame=merge_entries(result.hall_of_fame, parts),

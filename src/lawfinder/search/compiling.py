@@ -25,6 +25,7 @@ from .._config import ROW_BLOCK
 from ..expression import Expression
 from ..kernels.evaluate import program_loss
 from ..kernels.fitting import fit_constants
+from ..kernels.units import unit_violations
 from ..kernels.variation import crossover, mutate
 from ..operators import OPERATORS, VARIABLE
 from .hall_of_fame import standard_errors
@@ -177,8 +178,18 @@ def compile_variation_kernels() -> None:
 
 
 def compile_fitting_kernels() -> None:
-    """Compile ``normal_equations``, then ``fit_constants``, which needs it and
+    """Compile ``unit_violations`` (which ``evolve_cycle`` calls), then
+    ``normal_equations`` and ``fit_constants``, which needs it and
     ``program_loss``: by then the parent has usually cached the latter."""
+    opcodes, arguments, constants, lengths = _tiny_population()
+    unit_violations(
+        opcodes[0],
+        arguments[0],
+        lengths[0],
+        np.zeros((1, 0)),
+        np.zeros(0),
+        np.empty((opcodes.shape[1], 1)),
+    )
     data = _tiny_data()
     program = Expression.from_string("x0 * 2.5")
     # Writable copies: numba compiles read-only arrays separately.
@@ -188,7 +199,6 @@ def compile_fitting_kernels() -> None:
         np.array(program.constants, dtype=np.float64),
         data,
     )
-    opcodes, arguments, constants, lengths = _tiny_population()
     island = Island(
         opcodes=opcodes,
         arguments=arguments,

@@ -68,6 +68,7 @@ def run_search(
     options: SearchOptions,
     callbacks: Sequence = (),
     executor=None,
+    units=None,
 ) -> SearchResult:
     """Search for programs that fit ``y`` from ``X``.
 
@@ -82,6 +83,11 @@ def run_search(
         Called after every iteration; a ``True`` return stops the search.
     executor : ThreadExecutor, DaskExecutor or None
         Where islands run; by default threads, ``options.n_jobs`` of them.
+    units : tuple of ndarray, optional
+        ``(feature_units, target_units)``: exponents of the base dimensions of
+        each feature (n_features x n_dims) and of the target. Candidates that
+        combine units inconsistently are penalised by ``options.unit_penalty``
+        for each violation.
 
     Returns
     -------
@@ -93,6 +99,8 @@ def run_search(
         seed = int(np.random.SeedSequence().entropy % 2**32)
     rng = np.random.default_rng(seed)
     settings = CycleSettings.from_options(options)
+    if units is not None:
+        settings = settings.with_units(*units)
     full_data, search_data = _prepare_data(X, y, weights, options.max_rows, rng)
 
     own_executor = executor is None
@@ -209,7 +217,7 @@ def _run_iterations(
             iteration_seconds = time.perf_counter() - since
             since = time.perf_counter()
             extra_evals += _collect(hall_of_fame, islands, data)
-            _migrate(islands, hall_of_fame, options.migration_fraction, rng)
+            _migrate(islands, hall_of_fame, options.migration_fraction, rng, settings)
             clock.add("hall_of_fame", since)
             iteration += 1
             stop = _report(
@@ -279,7 +287,7 @@ def _collect(hall_of_fame: HallOfFame, islands: list[Island], data) -> int:
     return hall_of_fame.refit(slots, data, HALL_OF_FAME_ITERATIONS)
 
 
-def _migrate(islands: list[Island], hall_of_fame: HallOfFame, fraction, rng) -> None:
+def _migrate(islands: list[Island], hall_of_fame, fraction, rng, settings) -> None:
     """Replace a few random members of each island by hall-of-fame programs
     and by the best members of the other islands."""
     occupied = hall_of_fame.occupied()
@@ -290,6 +298,9 @@ def _migrate(islands: list[Island], hall_of_fame: HallOfFame, fraction, rng) -> 
             if occupied.size and (len(islands) == 1 or rng.random() < 0.5):
                 complexity = rng.choice(occupied)
                 _copy_member(target, slot, hall_of_fame, complexity, complexity)
+                target.penalties[slot] = settings.penalty(
+                    target.opcodes[slot], target.arguments[slot], target.lengths[slot]
+                )
                 continue
             if len(islands) == 1:
                 return
@@ -298,6 +309,7 @@ def _migrate(islands: list[Island], hall_of_fame: HallOfFame, fraction, rng) -> 
             donor = islands[donor_index]
             member = int(np.argmin(donor.losses))
             _copy_member(target, slot, donor, member, donor.complexities[member])
+            target.penalties[slot] = donor.penalties[member]
 
 
 def _copy_member(target: Island, slot, source, index, complexity) -> None:

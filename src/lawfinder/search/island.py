@@ -6,12 +6,12 @@ in a thread or sent to a Dask worker alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .._config import ROW_BLOCK
-from ..kernels.evolve import evolve_cycle, random_population
+from ..kernels.evolve import evolve_cycle, random_population, units_penalty
 from ..kernels.fitting import fit_constants, make_scratch
 from ..kernels.random import new_state
 from ..kernels.variation import N_MUTATIONS
@@ -66,6 +66,11 @@ class CycleSettings:
     optimize_fraction: float
     optimizer_iterations: int
     cycle_steps: int
+    # Exponents of each feature's units (n_features x n_dims) and the target's;
+    # no dimensions when the units are not known.
+    feature_units: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    target_units: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unit_penalty: float = 0.0
 
     @classmethod
     def from_options(cls, options: SearchOptions) -> CycleSettings:
@@ -99,6 +104,35 @@ class CycleSettings:
             optimize_fraction=options.optimize_fraction,
             optimizer_iterations=options.optimizer_iterations,
             cycle_steps=options.cycle_steps,
+            unit_penalty=options.unit_penalty,
+        )
+
+    def with_units(self, feature_units, target_units) -> CycleSettings:
+        """These settings, with candidates penalised for inconsistent units.
+
+        Parameters
+        ----------
+        feature_units : array-like of shape (n_features, n_dims)
+        target_units : array-like of shape (n_dims,)
+        """
+        return replace(
+            self,
+            feature_units=np.ascontiguousarray(feature_units, dtype=np.float64),
+            target_units=np.ascontiguousarray(target_units, dtype=np.float64),
+        )
+
+    def penalty(self, opcodes, arguments, length) -> float:
+        """The units penalty of one program."""
+        return float(
+            units_penalty(
+                opcodes,
+                arguments,
+                int(length),
+                self.feature_units,
+                self.target_units,
+                self.unit_penalty,
+                np.empty((max(int(length), 1), self.target_units.shape[0] + 1)),
+            )
         )
 
 
@@ -117,6 +151,12 @@ class Island:
     rng: np.random.Generator
     next_birth: int = 0
     n_evals: int = 0
+    # Each member's units penalty (see CycleSettings.penalty); zeros if unset.
+    penalties: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.penalties is None:
+            self.penalties = np.zeros(self.size)
 
     @property
     def size(self) -> int:
@@ -160,6 +200,11 @@ def start_island(
         min(settings.maxsize, 7),
         island.state,
     )
+    if settings.target_units.shape[0] and settings.unit_penalty:
+        for member in range(population_size):
+            island.penalties[member] = settings.penalty(
+                island.opcodes[member], island.arguments[member], island.lengths[member]
+            )
     return island
 
 
@@ -181,10 +226,14 @@ def evolve_island(island: Island, data: SearchData, settings: CycleSettings) -> 
         island.losses,
         island.complexities,
         island.births,
+        island.penalties,
         data.XT,
         data.y,
         data.weights,
         data.loss_scale,
+        settings.feature_units,
+        settings.target_units,
+        settings.unit_penalty,
         settings.binary_ops,
         settings.unary_ops,
         settings.complexity_of,

@@ -44,6 +44,7 @@ class SearchOptions:
     migration_fraction: float = 0.05
     max_rows: int = 500
     simplify: bool = True
+    unit_penalty: float = 0.1
 
     def __post_init__(self) -> None:
         binary = tuple(resolve_operator(n, arity=2).name for n in self.binary_operators)
@@ -70,6 +71,8 @@ class SearchOptions:
             raise ValueError("set at least one of niterations, timeout or max_evals")
         if not self.parsimony >= 0:
             raise ValueError(f"parsimony must be >= 0, got {self.parsimony!r}")
+        if not self.unit_penalty >= 0:
+            raise ValueError(f"unit_penalty must be >= 0, got {self.unit_penalty!r}")
         if not self.alpha > 0:
             raise ValueError(f"alpha must be > 0, got {self.alpha!r}")
 
