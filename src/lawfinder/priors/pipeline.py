@@ -66,6 +66,10 @@ STRUCTURE_VARIABLES = 3
 STRUCTURE_DEPTH = 2
 SURROGATE_R2 = 0.9999
 SUB_PROBLEM_SHARE = 0.2
+# With a timeout, structure is tested only with at least this many seconds
+# left: the surrogate takes a few seconds, and each smaller problem needs
+# time of its own.
+STRUCTURE_LEAST_SECONDS = 8.0
 
 # Share of the timeout kept for rewriting, refitting and snapping the result.
 FINISH_SHARE = 0.03
@@ -252,6 +256,7 @@ def _solve_plain(
         and depth < STRUCTURE_DEPTH
         and X.shape[1] >= STRUCTURE_VARIABLES
         and weights is None
+        and _seconds_left(options, start) >= STRUCTURE_LEAST_SECONDS
     ):
         parts, part_evals = _structure(
             X, y, options, names, strategies, say, start, depth, data
@@ -429,6 +434,13 @@ def _fresh_name(names) -> str:
     while f"u{index}" in names:
         index += 1
     return f"u{index}"
+
+
+def _seconds_left(options: SearchOptions, start: float) -> float:
+    """Seconds left of the timeout; infinite without one."""
+    if options.timeout is None:
+        return float("inf")
+    return options.timeout - (time.perf_counter() - start)
 
 
 def _sub_options(options: SearchOptions, start: float) -> SearchOptions:

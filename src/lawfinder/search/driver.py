@@ -45,6 +45,8 @@ SIMPLIFY_LEAST_SECONDS = 0.5
 
 # A last cycle shorter than this fraction of a whole one is not worth starting.
 SHORTEST_CYCLE = 0.05
+# With a timeout, the first cycle is this fraction of a whole one.
+FIRST_CYCLE = 0.1
 
 
 @dataclass
@@ -200,21 +202,21 @@ def _run_iterations(
     """Evolve, collect and migrate until a stopping rule fires."""
     iteration = 0
     deadline = _search_deadline(options)
-    iteration_seconds = None
+    pace = None  # seconds per step of a cycle, measured on each iteration
     while True:
         stopped_by = _stop_reason(
             iteration, islands, hall_of_fame, options, clock, extra_evals, deadline
         )
         if stopped_by:
             return iteration, stopped_by, extra_evals
-        cycle = _cycle_before(deadline, clock, iteration_seconds, settings)
+        cycle = _cycle_before(deadline, clock, pace, settings, first=iteration == 0)
         if cycle is None:
             return iteration, "timeout", extra_evals
         try:
             since = time.perf_counter()
             islands[:] = executor.map(evolve_island, islands, data, cycle)
             clock.add("evolve", since)
-            iteration_seconds = time.perf_counter() - since
+            pace = (time.perf_counter() - since) / cycle.cycle_steps
             since = time.perf_counter()
             extra_evals += _collect(hall_of_fame, islands, data)
             _migrate(islands, hall_of_fame, options.migration_fraction, rng, settings)
@@ -245,19 +247,31 @@ def _search_deadline(options) -> float | None:
     return options.timeout - min(SIMPLIFY_SECONDS, SIMPLIFY_RESERVE * options.timeout)
 
 
-def _cycle_before(deadline, clock, iteration_seconds, settings):
-    """The settings of the next iteration: cycles are shortened to end at the
-    deadline, from the length of the last iteration; None if no time is left."""
-    if deadline is None or iteration_seconds is None:
+def _cycle_before(deadline, clock, pace, settings, first=False):
+    """The settings of the next iteration, shortened near the deadline.
+
+    With a deadline, the first cycle is FIRST_CYCLE of a whole one: it
+    measures ``pace``, the seconds per step of a cycle, so that a short
+    timeout is kept from the start. A whole cycle that would not end before
+    the deadline at that pace is cut to half the steps that would: programs
+    grow over a search, and so does the time a step takes. None when too
+    little time is left for a useful cycle (the first always runs).
+    """
+    if deadline is None:
         return settings
-    remaining = deadline - clock.elapsed()
-    if remaining >= iteration_seconds:
+    if pace is None:
+        steps = max(1, int(FIRST_CYCLE * settings.cycle_steps))
+        return dataclasses.replace(settings, cycle_steps=steps)
+    steps = (deadline - clock.elapsed()) / pace
+    if steps >= settings.cycle_steps:
         return settings
-    fraction = remaining / iteration_seconds
-    if fraction < SHORTEST_CYCLE:
-        return None
-    steps = max(1, int(settings.cycle_steps * fraction))
-    return dataclasses.replace(settings, cycle_steps=steps)
+    steps /= 2
+    shortest = SHORTEST_CYCLE * settings.cycle_steps
+    if steps < shortest:
+        if not first:
+            return None
+        steps = shortest
+    return dataclasses.replace(settings, cycle_steps=max(1, int(steps)))
 
 
 def _stop_reason(
