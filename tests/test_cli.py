@@ -18,7 +18,12 @@ import pytest
 import lawfinder
 from lawfinder import SymbolicRegressor
 from lawfinder.cli import SHOWN_DEFAULTS
-from lawfinder.runfiles import HALL_OF_FAME_COLUMNS, HALL_OF_FAME_FILE, RUN_FILE
+from lawfinder.runfiles import (
+    HALL_OF_FAME_COLUMNS,
+    HALL_OF_FAME_FILE,
+    RUN_FILE,
+    STATE_FILE,
+)
 from lawfinder.search.options import DEFAULT_BINARY_OPERATORS, DEFAULT_UNARY_OPERATORS
 
 # Settings that make rich think it writes to a terminal would hide the plain
@@ -209,8 +214,11 @@ def test_interrupted_fit_still_writes_valid_files(data_file, tmp_path):
     assert record["stopped_by"] == "interrupt"
     assert record["n_iterations"] >= 1
     assert sorted(entry.name for entry in output.iterdir()) == [
+        "fit.png",
         HALL_OF_FAME_FILE,
+        "pareto.png",
         RUN_FILE,
+        STATE_FILE,
     ]
 
 

@@ -79,6 +79,7 @@ def test_fitted_attributes(fitted, law_data):
     assert fitted.search_result_.stopped_by in (
         "niterations",
         "exact fit (brute force)",
+        "exact fit (transform)",
     )
 
 

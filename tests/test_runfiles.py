@@ -10,10 +10,14 @@ import pytest
 
 from lawfinder import SymbolicRegressor
 from lawfinder.runfiles import (
+    FORMAT_VERSION,
     HALL_OF_FAME_COLUMNS,
     HALL_OF_FAME_FILE,
     RUN_FILE,
+    STATE_FILE,
+    atomic_write_npz,
     atomic_write_text,
+    read_hall_of_fame,
     write_run,
 )
 
@@ -66,10 +70,12 @@ def test_write_run_files_parse_back(fitted, tmp_path):
     assert sorted(entry.name for entry in folder.iterdir()) == [
         HALL_OF_FAME_FILE,
         RUN_FILE,
+        STATE_FILE,
     ]
     assert paths == {
         "hall_of_fame": folder / HALL_OF_FAME_FILE,
         "run": folder / RUN_FILE,
+        "state": folder / STATE_FILE,
     }
 
     table = pd.read_csv(folder / HALL_OF_FAME_FILE)
@@ -81,6 +87,8 @@ def test_write_run_files_parse_back(fitted, tmp_path):
     np.testing.assert_array_equal(table["loss"], fitted.equations_["loss"])
 
     record = json.loads((folder / RUN_FILE).read_text())
+    assert record["format_version"] == FORMAT_VERSION
+    assert record["status"] == "finished"
     assert record["parameters"]["niterations"] == 3
     assert "callbacks" not in record["parameters"]
     assert record["random_state"] == 0
@@ -104,4 +112,31 @@ def test_write_run_replaces_an_earlier_run(fitted, tmp_path):
     assert sorted(entry.name for entry in tmp_path.iterdir()) == [
         HALL_OF_FAME_FILE,
         RUN_FILE,
+        STATE_FILE,
     ]
+
+
+def test_atomic_npz_round_trips_without_pickles_and_refuses_objects(tmp_path):
+    path = tmp_path / "state.npz"
+    atomic_write_npz(path, {"losses": np.array([0.5, np.inf]), "text": np.array("{}")})
+
+    with np.load(path, allow_pickle=False) as arrays:
+        np.testing.assert_array_equal(arrays["losses"], [0.5, np.inf])
+        assert str(arrays["text"][()]) == "{}"
+    with pytest.raises(TypeError, match="'bad' holds Python objects"):
+        atomic_write_npz(path, {"bad": np.array([{}, None], dtype=object)})
+    assert [entry.name for entry in tmp_path.iterdir()] == ["state.npz"]
+
+
+def test_hall_of_fame_csv_keeps_every_constant_exactly(fitted, tmp_path):
+    write_run(tmp_path, fitted)
+
+    table = read_hall_of_fame(tmp_path)
+
+    assert list(table["equation"]) == list(fitted.equations_["equation"])
+    for text, expression in zip(
+        table["equation"], fitted.equations_["expression"], strict=True
+    ):
+        names = list(fitted.variable_names_)
+        parsed = type(expression).from_string(text, names)
+        assert sorted(parsed.constants) == sorted(expression.constants)

@@ -1,20 +1,26 @@
 """The ``lawfinder`` command line: fit a CSV file, run the demo, run benchmarks.
 
 ``lawfinder fit data.csv --target y`` searches for a formula for column ``y``,
-shows the search as it runs, writes ``hall_of_fame.csv`` and ``run.json`` to a
-run folder and prints the Pareto front. ``lawfinder demo`` rediscovers Kepler's
-third law from the orbits of the planets. Exit status: 0 on success, 2 on bad
-input (a one-line ``error: ...`` on standard error), 130 when interrupted
-before there was anything to save.
+shows the search as it runs, saves checkpoints to a run folder while it runs,
+writes ``hall_of_fame.csv``, ``run.json``, ``search_state.npz`` and two plots
+there at the end and prints the Pareto front; ``--resume`` continues a run
+from its last checkpoint. Ctrl-C and SIGTERM stop the search early and keep
+what it found. ``lawfinder demo`` rediscovers Kepler's third law from the
+orbits of the planets. Exit status: 0 on success, 2 on bad input (a one-line
+``error: ...`` on standard error), 130 when interrupted before there was
+anything to save.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import secrets
+import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 EXIT_OK = 0
@@ -23,6 +29,25 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 BENCHMARKS = ("feynman", "throughput")
+
+# Seconds between two checkpoints of `lawfinder fit`: a crash loses at most this.
+CHECKPOINT_SECONDS = 60.0
+
+# Options that --resume takes from the run instead (the data must match too).
+_RESUME_FIXED = (
+    "binary_operators",
+    "unary_operators",
+    "maxsize",
+    "allow_nesting",
+    "simplify",
+    "strategies",
+    "unit_penalty",
+    "niterations",
+    "timeout",
+    "seed",
+    "jobs",
+    "units",
+)
 
 # Defaults of the search quoted in the help; a test keeps them in step.
 SHOWN_DEFAULTS = {
@@ -130,8 +155,24 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         type=Path,
         metavar="FOLDER",
-        help="run folder for hall_of_fame.csv and run.json "
-        "(default: a new lawfinder_run_<timestamp> folder here)",
+        help="run folder for hall_of_fame.csv, run.json, the search state and "
+        "the plots (default: a new lawfinder_run_<timestamp> folder here)",
+    )
+    fit.add_argument(
+        "--checkpoint-every",
+        type=_non_negative_float,
+        default=CHECKPOINT_SECONDS,
+        metavar="SECONDS",
+        help="save the search state to the run folder at most this often, so "
+        "that a crash loses at most this much of the search; 0 saves after "
+        "every iteration (default: %(default)g)",
+    )
+    fit.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --output FOLDER from its last checkpoint, "
+        "with its settings and the iterations and time it had left; the data "
+        "must be the same",
     )
     _add_search_options(fit)
     fit.set_defaults(run=_fit_command)
@@ -225,7 +266,7 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
         type=_strategies,
         metavar="LIST",
         help="physics priors to use, comma-separated from units, brute_force, "
-        "structure, snap; 'none' for none (default: all)",
+        "structure, transforms, snap; 'none' for none (default: all)",
     )
     group.add_argument(
         "--unit-penalty",
@@ -252,7 +293,9 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
 
 def _fit_command(args: argparse.Namespace) -> int:
     from . import SymbolicRegressor
-    from .runfiles import write_run
+
+    if args.resume:
+        return _resume_command(args)
 
     X, y = load_table(args.data, args.target, args.features)
     folder, created = _prepare_run_folder(args.output)
@@ -279,6 +322,8 @@ def _fit_command(args: argparse.Namespace) -> int:
     }
     regressor = SymbolicRegressor(
         random_state=seed,
+        checkpoint_folder=str(folder),
+        checkpoint_seconds=args.checkpoint_every,
         **{name: value for name, value in settings.items() if value is not None},
     )
     try:
@@ -293,6 +338,132 @@ def _fit_command(args: argparse.Namespace) -> int:
         if created:
             _remove_if_empty(folder)
         raise
+    return _finish_fit(regressor, X, y, args, folder, console)
+
+
+def _resume_command(args: argparse.Namespace) -> int:
+    """Continue the run in ``args.output`` from its last checkpoint."""
+    from .runfiles import RunFileError, read_run_record
+
+    folder = args.output
+    if folder is None:
+        raise InputError("--resume continues the run in --output FOLDER; name it")
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in _RESUME_FIXED
+        if getattr(args, name, None) is not None
+    ]
+    if given:
+        raise InputError(
+            f"--resume continues with the settings of the run in {folder}; "
+            f"leave out {', '.join(given)}"
+        )
+    try:
+        record = read_run_record(folder)
+    except (OSError, RunFileError) as error:
+        raise InputError(f"cannot resume: {error}") from None
+    if record["status"] == "finished" and record.get("stopped_by") != "interrupt":
+        _say(
+            _console(),
+            f"The run in {folder} already finished (stopped by "
+            f"{record.get('stopped_by')}); nothing to resume.",
+        )
+        return EXIT_OK
+
+    features = args.features or list(record["variable_names"])
+    X, y = load_table(args.data, args.target, features)
+    _check_same_data(X, y, args, record)
+    regressor, state = _regressor_from_run(folder)
+    left = _budget_left(record["budget"], state)
+    regressor.set_params(
+        warm_start=True,
+        checkpoint_folder=str(folder),
+        checkpoint_seconds=args.checkpoint_every,
+        **left,
+    )
+
+    console = _console()
+    _say(
+        console,
+        f"Resuming the run in {folder} after {state.iteration} iterations and "
+        f"{state.n_evals:,} evaluations: {_describe_left(left)} left",
+    )
+    units = record.get("units")
+    units = None if units is None else (units["X"], units["y"])
+    _search(regressor, X, y, console, units)
+    resumed_from = {"n_iterations": state.iteration, "n_evals": state.n_evals}
+    return _finish_fit(regressor, X, y, args, folder, console, resumed_from)
+
+
+def _check_same_data(X, y, args, record) -> None:
+    """Raise an InputError unless X and y are the data the run was fitted on."""
+    from .search.checkpoint import data_fingerprint
+
+    target = record.get("target_name")
+    if target is not None and target != args.target:
+        raise InputError(
+            f"the run in {args.output} explains {target!r}, not {args.target!r}; "
+            f"resume it with --target {target}"
+        )
+    fingerprint = data_fingerprint(X.to_numpy(float), y.to_numpy(float))
+    if fingerprint != record["data_sha256"]:
+        raise InputError(
+            f"the data in {args.data} (columns {', '.join(X.columns)} and "
+            f"{args.target}, {len(X)} rows) are not those the run in "
+            f"{args.output} was fitted on (their SHA-256 differs); resume with "
+            "the same file and columns, or start a new run in another folder"
+        )
+
+
+def _regressor_from_run(folder):
+    """The run's regressor and the search state it continues from."""
+    from . import SymbolicRegressor
+    from .runfiles import STATE_FILE, RunFileError
+
+    try:
+        with warnings.catch_warnings():
+            # A crashed run is not fitted; it is about to be.
+            warnings.simplefilter("ignore", UserWarning)
+            regressor = SymbolicRegressor.from_run(folder)
+    except (OSError, RunFileError) as error:
+        raise InputError(f"cannot resume: {error}") from None
+    state = getattr(regressor, "_search_state", None)
+    if state is None:
+        raise InputError(f"cannot resume: {folder} holds no {STATE_FILE}")
+    return regressor, state
+
+
+def _budget_left(budget: dict, state) -> dict:
+    """The iterations, seconds and evaluations the run has left.
+
+    A run that had used up a limit when it stopped (it crashed while writing
+    its results) gets one more iteration, so that it ends with its files.
+    """
+    left = {}
+    if budget.get("niterations") is not None:
+        left["niterations"] = max(1, int(budget["niterations"]) - state.iteration)
+    if budget.get("timeout") is not None:
+        left["timeout"] = max(1.0, float(budget["timeout"]) - state.elapsed)
+    if budget.get("max_evals") is not None:
+        left["max_evals"] = max(1, int(budget["max_evals"]) - state.n_evals)
+    return left
+
+
+def _describe_left(left: dict) -> str:
+    parts = []
+    if "niterations" in left:
+        parts.append(f"{left['niterations']} iterations")
+    if "timeout" in left:
+        parts.append(f"{left['timeout']:.0f} s")
+    if "max_evals" in left:
+        parts.append(f"{left['max_evals']:,} evaluations")
+    return ", ".join(parts) or "no limit"
+
+
+def _finish_fit(regressor, X, y, args, folder, console, resumed_from=None) -> int:
+    """Write the run files and plots, and print the front."""
+    from .runfiles import write_run
+
     for text in regressor.findings_:
         _say(console, text)
 
@@ -302,9 +473,19 @@ def _fit_command(args: argparse.Namespace) -> int:
         "features": list(X.columns),
         "n_rows": len(X),
     }
-    paths = write_run(folder, regressor, extra={"command": "fit", "data": data})
+    extra = {"command": "fit", "data": data}
+    if resumed_from is not None:
+        extra["resumed_from"] = resumed_from
+    paths = write_run(folder, regressor, extra=extra)
+    written = [paths["hall_of_fame"], paths["run"]]
+    try:
+        from .plotting import write_plots
+
+        written += list(write_plots(folder, regressor, X, y).values())
+    except Exception as error:  # the results are saved; the pictures are extra
+        print(f"note: could not draw the plots: {error}", file=sys.stderr)
     _report(regressor, args.target, console)
-    _say(console, f"Wrote {paths['hall_of_fame']} and {paths['run']}")
+    _say(console, f"Wrote {', '.join(map(str, written))}")
     return EXIT_OK
 
 
@@ -537,8 +718,26 @@ def _search(regressor, X, y, console, units=None) -> None:
     display = ProgressDisplay(list(X.columns), target_name=str(y.name), console=console)
     regressor.set_params(callbacks=[display])
     X_units, y_units = units if units is not None else (None, None)
-    with display:
+    with _terminate_as_interrupt(), display:
         regressor.fit(X, y, X_units=X_units, y_units=y_units)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """Let SIGTERM stop the search as Ctrl-C does, keeping what it found."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except (AttributeError, ValueError):  # no SIGTERM, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _report(regressor, target_name: str, console) -> None:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .export import latex_table, to_jax, to_numpy, to_torch
 from .expression import Expression
 from .model_selection import MODEL_SELECTIONS, TINY_LOSS, pareto_front, scores, select
+from .operators import CONSTANT
+from .printing import format_uncertainty
 from .priors.pipeline import Units, check_strategies, solve
 from .priors.units import dimensional_analysis, units_matrix
 from .search.options import (
@@ -22,7 +27,7 @@ from .search.options import (
     DEFAULT_UNARY_OPERATORS,
     SearchOptions,
 )
-from .search.result import SearchResult
+from .search.result import HallOfFameEntry, SearchResult
 from .validation import FitData, check_features, check_fit_data
 
 logger = logging.getLogger(__name__)
@@ -33,6 +38,7 @@ EQUATION_COLUMNS = (
     "loss",
     "score",
     "equation",
+    "constants",
     "sympy_format",
     "expression",
 )
@@ -54,7 +60,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     equation with the lowest loss, its constants fitted to the data. One
     equation of the front is chosen as the answer (``best_``); every other one
     stays available in ``equations_`` and through the ``index`` argument of
-    `predict`, `sympy` and `latex`.
+    `predict`, `sympy`, `latex` and the exports `numpy`, `pytorch` and `jax`;
+    `latex_table` writes the front as a table for a paper.
 
     Parameters
     ----------
@@ -87,7 +94,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         when ``fit`` gets units), ``"brute_force"`` (enumerate every small
         program when one or two variables are left), ``"structure"``
         (separability and symmetry tests on a smooth surrogate of the data,
-        for three or more variables) and ``"snap"`` (set
+        for three or more variables), ``"transforms"`` (solve ``log(y)``,
+        ``1/y``, ``y**2``, ... instead of ``y`` when that is much closer to a
+        polynomial, and transform the formulas back) and ``"snap"`` (set
         constants to simple numbers such as 1/2 or pi when the fit stays as
         good). None uses all of them; an empty list none.
     unit_penalty : float, default=0.1
@@ -143,13 +152,37 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         Objects with a method ``on_iteration(state)``, or functions of
         ``state``, called with a ``lawfinder.search.result.SearchState`` after
         every iteration; a callback that returns True stops the search.
+    warm_start : bool, default=False
+        When True, `fit` continues the search of the previous fit, or of a
+        run loaded with `from_run`, from its islands and hall of fame instead
+        of starting afresh: ``niterations``, ``timeout`` and ``max_evals``
+        count what this fit adds, and the counts of ``search_result_``
+        continue from the earlier ones. ``populations``, ``population_size``,
+        ``maxsize``, the operators and the variables must stay the same;
+        other rows of data are allowed (every equation is refitted to them
+        first). The physics priors run again around the continued search.
+    checkpoint_folder : str or path-like, default=None
+        Run folder to save the search to while it runs: every
+        ``checkpoint_seconds`` it replaces ``search_state.npz`` and
+        ``run.json`` there, atomically, so a crash loses at most that
+        interval; when the fit ends it writes the run files, with
+        ``hall_of_fame.csv``. ``from_run(folder)`` reloads the run, and a
+        ``fit`` on the same data with ``warm_start=True`` continues it. None
+        saves nothing.
+    checkpoint_seconds : float, default=60.0
+        Least time in seconds between two checkpoints; 0 saves after every
+        iteration.
 
     Attributes
     ----------
     equations_ : pandas.DataFrame
         The Pareto front, one row per complexity, simplest first, with columns
         ``complexity``, ``dof`` (number of fitted constants), ``loss`` (weighted
-        mean squared error), ``score``, ``equation`` (text), ``sympy_format``
+        mean squared error), ``score``, ``equation`` (text), ``constants``
+        (text: each fitted constant with its standard error in concise
+        notation, ``1.086(11)`` for 1.086 +- 0.011, in the order they appear
+        in ``equation``, comma-separated; a constant of unknown or zero error,
+        such as one snapped to 1/2, shows its value alone), ``sympy_format``
         (a sympy expression) and ``expression`` (a `lawfinder.Expression`).
     best_index_ : int
         Row of ``equations_`` chosen by ``model_selection``.
@@ -169,7 +202,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         ``"units: m = m_0 * f(v/c)"``; also logged, and printed when verbose.
     search_result_ : lawfinder.search.result.SearchResult
         Everything the search returned, including the raw hall of fame, the
-        reason it stopped and its timings.
+        reason it stopped, its timings and ``state``, the islands and hall of
+        fame as the search left them, which ``warm_start`` continues.
 
     Examples
     --------
@@ -209,6 +243,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
+        "warm_start": ["boolean"],
+        "checkpoint_folder": [str, os.PathLike, None],
+        "checkpoint_seconds": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -234,6 +271,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         random_state=None,
         verbose=False,
         callbacks=None,
+        warm_start=False,
+        checkpoint_folder=None,
+        checkpoint_seconds=60.0,
     ):
         self.binary_operators = binary_operators
         self.unary_operators = unary_operators
@@ -256,6 +296,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.checkpoint_folder = checkpoint_folder
+        self.checkpoint_seconds = checkpoint_seconds
 
     def fit(self, X, y, variable_names=None, weights=None, X_units=None, y_units=None):
         """Search for equations that predict ``y`` from ``X``.
@@ -295,6 +338,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         units = _checked_units(X_units, y_units, data.X.shape[1])
         # Records n_features_in_ and feature_names_in_ from the original X.
         validate_data(self, X, reset=True, skip_check_array=True)
+        initial_state = (
+            getattr(self, "_search_state", None) if self.warm_start else None
+        )
+        self._run_info = self._fit_record(data, y, X_units, y_units, initial_state)
+        main_search = {
+            "initial_state": initial_state,
+            "checkpoint": self._checkpoint_writer(),
+        }
 
         findings: list[str] = []
 
@@ -314,6 +365,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 (*callbacks, *extra_callbacks),
                 report,
                 _target_name(y),
+                main_search,
             )
 
         if self.verbose:
@@ -340,6 +392,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             y=data.y,
         )
         self.best_ = self.equations_["expression"].iloc[self.best_index_]
+        # Kept for warm_start; a fit that ran no evolution keeps the earlier one.
+        if result.state is not None:
+            self._search_state = result.state
+        if self.checkpoint_folder is not None:
+            from .runfiles import write_run
+
+            write_run(self.checkpoint_folder, self)
 
         logger.info(
             "search stopped by %s after %d evaluations in %.3g s; chose %s",
@@ -402,6 +461,242 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return self._expression_at(index).to_latex()
+
+    @classmethod
+    def from_run(cls, folder):
+        """Reload a run from its run folder, without pickles.
+
+        Parameters
+        ----------
+        folder : str or path-like
+            A run folder, as written by ``lawfinder fit``, by `fit` with
+            ``checkpoint_folder``, or by `lawfinder.runfiles.write_run`.
+
+        Returns
+        -------
+        SymbolicRegressor
+            With the parameters recorded in ``run.json``. For a finished or
+            interrupted run it is fitted: ``equations_`` comes from
+            ``hall_of_fame.csv``, whose equations hold every constant exactly
+            (their uncertainties are not stored and read back as unknown), and
+            ``best_``, `predict`, `sympy` and `latex` work as after `fit`. A
+            run that ended without finishing (a crash) has only a checkpoint:
+            the estimator is then not fitted, and a warning says so. Either
+            way, with ``search_state.npz`` in the folder, a `fit` with
+            ``warm_start=True`` continues that search.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``run.json``, or ``hall_of_fame.csv`` of a finished run, is
+            missing.
+        lawfinder.runfiles.RunFileError
+            If a file is not one this version of lawfinder can read: not
+            JSON, a newer ``format_version``, missing entries, or parameters
+            this estimator does not have.
+
+        Examples
+        --------
+        >>> model = SymbolicRegressor.from_run("my_run")  # doctest: +SKIP
+        >>> model.predict(X_new)  # doctest: +SKIP
+        >>> model.set_params(warm_start=True).fit(X, y)  # doctest: +SKIP
+        """
+        from .runfiles import (
+            RUN_INFO_KEYS,
+            read_hall_of_fame,
+            read_run_record,
+            read_state,
+        )
+
+        record = read_run_record(folder)
+        model = cls(**_recorded_parameters(cls, record, folder))
+        model._run_info = {key: record.get(key) for key in RUN_INFO_KEYS}
+        if record.get("state_file"):
+            model._search_state = read_state(folder)
+        if record["status"] != "finished":
+            warnings.warn(
+                f"the run in {folder} did not finish: it holds a checkpoint of "
+                f"{record['n_iterations']} iterations but no equations, so the "
+                "estimator is not fitted; fit it on the same data with "
+                "warm_start=True to continue the search",
+                UserWarning,
+                stacklevel=2,
+            )
+            return model
+        model._restore_fit(record, read_hall_of_fame(folder), folder)
+        return model
+
+    def _restore_fit(self, record: dict, table: pd.DataFrame, folder) -> None:
+        """Set the fitted attributes from a run's record and hall of fame."""
+        from .runfiles import HALL_OF_FAME_FILE, RunFileError
+
+        names = tuple(record["variable_names"])
+        expressions = []
+        for row, text in enumerate(table["equation"]):
+            try:
+                expressions.append(Expression.from_string(text, names))
+            except ValueError as error:
+                raise RunFileError(
+                    f"{folder}/{HALL_OF_FAME_FILE}, row {row + 1}: cannot read "
+                    f"the equation {text!r} over {list(names)}: {error}"
+                ) from None
+        complexities = table["complexity"].astype(int).tolist()
+        losses = table["loss"].astype(float).tolist()
+
+        self.variable_names_ = names
+        self.n_features_in_ = int(record["n_features_in"])
+        if record.get("feature_names_in") is not None:
+            self.feature_names_in_ = np.asarray(record["feature_names_in"], object)
+        self.findings_ = list(record.get("findings") or [])
+        self.equations_ = pd.DataFrame(
+            {
+                "complexity": complexities,
+                "dof": [expression.n_constants for expression in expressions],
+                "loss": losses,
+                "score": table["score"].astype(float).tolist(),
+                "equation": [str(expression) for expression in expressions],
+                "constants": [_constants_text(e) for e in expressions],
+                "sympy_format": [expression.to_sympy() for expression in expressions],
+                "expression": expressions,
+            },
+            columns=list(EQUATION_COLUMNS),
+        )
+        self.best_index_ = int(np.flatnonzero(table["chosen"].to_numpy())[0])
+        self.best_ = self.equations_["expression"].iloc[self.best_index_]
+        self.search_result_ = SearchResult(
+            hall_of_fame=[
+                HallOfFameEntry(
+                    opcodes=np.array(expression.opcodes),
+                    arguments=np.array(expression.arguments),
+                    constants=np.array(expression.constants),
+                    complexity=complexity,
+                    loss=loss,
+                    constant_errors=np.array(expression.constant_errors),
+                )
+                for expression, complexity, loss in zip(
+                    expressions, complexities, losses, strict=True
+                )
+            ],
+            n_evals=int(record["n_evals"]),
+            n_iterations=int(record["n_iterations"]),
+            elapsed=float(record["elapsed_seconds"]),
+            stopped_by=str(record.get("stopped_by") or ""),
+            timings=dict(record.get("timings") or {}),
+            seed=record.get("seed"),
+            state=getattr(self, "_search_state", None),
+        )
+        self.n_evals_ = self.search_result_.n_evals
+
+    def _fit_record(self, data: FitData, y, X_units, y_units, initial_state) -> dict:
+        """What run.json records of this fit besides the parameters.
+
+        The budget counts the runs this fit continues, so that a run resumed
+        after a crash can tell how much of it is left.
+        """
+        from .search.checkpoint import data_fingerprint
+
+        def total(limit, start):
+            return None if limit is None else start + limit
+
+        if initial_state is None:
+            iteration, elapsed, n_evals = 0, 0.0, 0
+        else:
+            state = initial_state
+            iteration, elapsed, n_evals = state.iteration, state.elapsed, state.n_evals
+        return {
+            "data_sha256": data_fingerprint(data.X, data.y, data.weights),
+            "budget": {
+                "niterations": total(self.niterations, iteration),
+                "timeout": total(self.timeout, elapsed),
+                "max_evals": total(self.max_evals, n_evals),
+            },
+            "variable_names": list(data.variable_names),
+            "n_features_in": int(data.X.shape[1]),
+            "feature_names_in": (
+                list(self.feature_names_in_)
+                if hasattr(self, "feature_names_in_")
+                else None
+            ),
+            "target_name": _target_name(y),
+            "units": (
+                None
+                if X_units is None and y_units is None
+                else {"X": X_units, "y": y_units}
+            ),
+        }
+
+    def _checkpoint_writer(self):
+        """The hook that saves the running search, or None without a folder."""
+        if self.checkpoint_folder is None:
+            return None
+        from .runfiles import CheckpointWriter, running_record
+
+        return CheckpointWriter(
+            self.checkpoint_folder, self.checkpoint_seconds, running_record(self)
+        )
+
+    def plot_pareto(self, ax=None):
+        """Draw loss against complexity for the Pareto front, the chosen one marked.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, default=None
+            Where to draw; None draws on a new pyplot figure.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> model.plot_pareto().figure.savefig("pareto.png")  # doctest: +SKIP
+        """
+        # Imported here: `import lawfinder` need not load matplotlib.
+        from .plotting import plot_pareto
+
+        return plot_pareto(self, ax=ax)
+
+    def plot_fit(self, X, y, index=None, axes=None, residuals_against="truth"):
+        """Draw an equation's prediction and residuals against the true ``y``.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_rows, n_features)
+            Features, with the same columns as in `fit`.
+        y : array-like of shape (n_rows,)
+            True values of the target.
+        index : int, default=None
+            Row of ``equations_`` to draw; None means ``best_index_``.
+        axes : sequence of two matplotlib.axes.Axes, default=None
+            Where to draw the prediction and residual panels; None draws on a
+            new pyplot figure.
+        residuals_against : {"truth", "prediction"}, default="truth"
+            Horizontal axis of the residual panel.
+
+        Returns
+        -------
+        ndarray of shape (2,) of matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> axes = model.plot_fit(X, y, index=2)  # doctest: +SKIP
+        """
+        from .plotting import plot_fit
+
+        return plot_fit(
+            self, X, y, index=index, axes=axes, residuals_against=residuals_against
+        )
+
+    def _html_repr(self) -> str:
+        """Notebook view: the Pareto front table once fitted, then sklearn's diagram."""
+        diagram = super()._html_repr()
+        try:
+            check_is_fitted(self)
+        except NotFittedError:
+            return diagram
+        from .plotting import pareto_front_html
+
+        return pareto_front_html(self) + diagram
 
     def _checked_callbacks(self) -> tuple:
         callbacks = tuple(self.callbacks or ())
@@ -472,6 +767,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 "loss": losses,
                 "score": scores(losses, complexities, _loss_floor(data)),
                 "equation": [str(expression) for expression in expressions],
+                "constants": [
+                    _constants_text(expression) for expression in expressions
+                ],
                 "sympy_format": [expression.to_sympy() for expression in expressions],
                 "expression": expressions,
             },
@@ -509,6 +807,147 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 f"{best['equation']}",
             ]
         )
+
+    def latex_table(self, indices=None, target_name="y", precision=None):
+        r"""Return the Pareto front as a LaTeX table, constants with uncertainties.
+
+        See `lawfinder.export.latex_table`: a booktabs ``tabular`` with the
+        columns complexity, DoF, equation and loss, each constant printed as
+        ``1.086(11)``.
+
+        Parameters
+        ----------
+        indices : sequence of int, default=None
+            Rows of ``equations_`` to show; None shows them all.
+        target_name : str, default="y"
+            Left-hand side of each equation.
+        precision : int, default=None
+            Significant digits of constants whose uncertainty is unknown or
+            zero; all of them when None.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> print(model.latex_table())  # doctest: +SKIP
+        """
+        check_is_fitted(self)
+        return latex_table(self.equations_, indices, target_name, precision)
+
+    def numpy(self, index=None):
+        """Return an equation of the front as a numpy function ``f(X)``.
+
+        Parameters
+        ----------
+        index : int, default=None
+            Row of ``equations_``; None means ``best_index_``.
+
+        Returns
+        -------
+        lawfinder.export.NumpyFunction
+            ``f(X)`` with ``X`` a 2-D array of shape (n_rows, n_features)
+            returns the predictions, of shape (n_rows,).
+
+        Examples
+        --------
+        >>> f = model.numpy()  # doctest: +SKIP
+        >>> f(X[:3])  # doctest: +SKIP
+        """
+        check_is_fitted(self)
+        return to_numpy(self._expression_at(index))
+
+    def pytorch(self, index=None):
+        """Return an equation of the front as a PyTorch module.
+
+        Needs PyTorch (``pip install torch``). The constants are a trainable
+        ``torch.nn.Parameter``, ``module.constants``, in float64.
+
+        Parameters
+        ----------
+        index : int, default=None
+            Row of ``equations_``; None means ``best_index_``.
+
+        Returns
+        -------
+        torch.nn.Module
+            ``module(X)`` with ``X`` a tensor of shape (n_rows, n_features)
+            returns the predictions, of shape (n_rows,).
+
+        Raises
+        ------
+        ImportError
+            If PyTorch is not installed.
+
+        Examples
+        --------
+        >>> module = model.pytorch()  # doctest: +SKIP
+        >>> module(torch.from_numpy(X))  # doctest: +SKIP
+        """
+        check_is_fitted(self)
+        return to_torch(self._expression_at(index))
+
+    def jax(self, index=None):
+        """Return an equation of the front as a JAX function and its constants.
+
+        Needs JAX (``pip install jax``). JAX computes in float32 unless
+        ``jax_enable_x64`` is set.
+
+        Parameters
+        ----------
+        index : int, default=None
+            Row of ``equations_``; None means ``best_index_``.
+
+        Returns
+        -------
+        function : callable
+            ``function(X, constants)``, pure and jittable, returns the
+            predictions for ``X`` of shape (n_rows, n_features).
+        constants : jax.Array of shape (n_constants,)
+            The fitted constants.
+
+        Raises
+        ------
+        ImportError
+            If JAX is not installed.
+
+        Examples
+        --------
+        >>> function, constants = model.jax()  # doctest: +SKIP
+        >>> jax.jit(function)(X, constants)  # doctest: +SKIP
+        """
+        check_is_fitted(self)
+        return to_jax(self._expression_at(index))
+
+
+def _constants_text(expression: Expression) -> str:
+    """Constants as ``1.086(11), 2.300(40)``, in the order the equation shows them."""
+    is_constant = expression.opcodes == CONSTANT
+    slots = dict.fromkeys(expression.arguments[is_constant].tolist())
+    return ", ".join(
+        format_uncertainty(expression.constants[slot], expression.constant_errors[slot])
+        for slot in slots
+    )
+
+
+def _recorded_parameters(cls, record: dict, folder) -> dict:
+    """The estimator parameters recorded in a run's run.json."""
+    from .runfiles import RUN_FILE, RunFileError
+
+    parameters = dict(record["parameters"])
+    unknown = sorted(set(parameters) - set(cls._get_param_names()))
+    if unknown:
+        raise RunFileError(
+            f"{folder}/{RUN_FILE} records parameters {unknown} that "
+            f"{cls.__name__} does not have; allowed: "
+            f"{', '.join(cls._get_param_names())}"
+        )
+    random_state = parameters.get("random_state")
+    if random_state is not None and not isinstance(random_state, int):
+        # A RandomState object was recorded as text; its draw is the seed.
+        parameters["random_state"] = record.get("seed")
+    return parameters
 
 
 def _operator_names(names, default: tuple[str, ...]) -> tuple[str, ...]:

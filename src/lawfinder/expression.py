@@ -255,7 +255,7 @@ class Expression:
     def _program(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self._opcodes, self._arguments, self._constants
 
-    def to_text(self, precision: int | None = None) -> str:
+    def to_text(self, precision: int | None = None, uncertainties: bool = False) -> str:
         """Infix text of the expression.
 
         Parameters
@@ -263,6 +263,11 @@ class Expression:
         precision : int, optional
             Significant digits of each constant; by default the shortest text
             that reads back to the same value.
+        uncertainties : bool, default False
+            Print each constant with its standard error in concise notation,
+            ``1.086(11)`` (see :func:`lawfinder.printing.format_uncertainty`);
+            ``precision`` then applies only where the error is unknown or
+            zero. Such text does not parse back.
 
         Returns
         -------
@@ -273,7 +278,12 @@ class Expression:
         >>> Expression.from_string("x0 * 3.14159265").to_text(precision=3)
         'x0 * 3.14'
         """
-        return to_text(*self._program(), self._variable_names, precision=precision)
+        return to_text(
+            *self._program(),
+            self._variable_names,
+            precision=precision,
+            constant_errors=self._constant_errors if uncertainties else None,
+        )
 
     def __str__(self) -> str:
         return self.to_text()
@@ -302,19 +312,25 @@ class Expression:
         Examples
         --------
         >>> Expression.from_string("x0 * 2 + x0").to_sympy()
-        3.0*x0
+        3*x0
         """
         return to_sympy(
             *self._program(), self._variable_names, constant_symbols=constant_symbols
         )
 
-    def to_latex(self, precision: int | None = None) -> str:
+    def to_latex(
+        self, precision: int | None = None, uncertainties: bool = False
+    ) -> str:
         r"""LaTeX source of the expression, without surrounding dollar signs.
 
         Parameters
         ----------
         precision : int, optional
             Significant digits of each constant; all of them when None.
+        uncertainties : bool, default False
+            Print each constant with its standard error, ``1.086(11)``,
+            following the program's tree rather than sympy's form (see
+            :func:`lawfinder.printing.to_latex`).
 
         Returns
         -------
@@ -325,7 +341,12 @@ class Expression:
         >>> print(Expression.from_string("sqrt(x0) * 0.12345").to_latex(precision=2))
         0.12 \sqrt{x_{0}}
         """
-        return to_latex(*self._program(), self._variable_names, precision=precision)
+        return to_latex(
+            *self._program(),
+            self._variable_names,
+            precision=precision,
+            constant_errors=self._constant_errors if uncertainties else None,
+        )
 
     def simplify(self) -> Expression:
         """A new expression from sympy's simplification of this one.

@@ -1,14 +1,17 @@
 """Progress of a search in the terminal, and the final Pareto front as a table.
 
 ``ProgressDisplay`` is a search callback. In a terminal it keeps one table up to
-date in place (rich ``Live``); when the output goes to a file, a pipe or a
-notebook it prints a plain line now and then instead, so logs stay readable.
+date in place (rich ``Live``); so it does in a Jupyter notebook where ipywidgets
+is installed, as rich's ``Live`` redraws there into an output widget. When the
+output goes to a file, a pipe or a notebook without ipywidgets it prints a plain
+line now and then instead, so logs stay readable.
 Only the command line and ``verbose=True`` use this module: the search itself
 never prints.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import threading
 import time
@@ -43,7 +46,7 @@ class ProgressDisplay:
         Seconds between two plain lines when the console is not a terminal.
         The first iteration is always reported.
     refresh_per_second : float, default 2.0
-        Redraws per second of the live table in a terminal.
+        Redraws per second of the live table in a terminal or a notebook.
 
     Examples
     --------
@@ -77,7 +80,10 @@ class ProgressDisplay:
 
     @property
     def live(self) -> bool:
-        """Whether the table is drawn in place (a terminal) or as plain lines."""
+        """Whether the table is drawn in place (a terminal, a notebook) or as lines."""
+        if self.console.is_jupyter:
+            # rich draws a live view in a notebook only through an ipywidgets Output.
+            return importlib.util.find_spec("ipywidgets") is not None
         return self.console.is_terminal and not self.console.is_dumb_terminal
 
     def __enter__(self) -> ProgressDisplay:
@@ -99,6 +105,9 @@ class ProgressDisplay:
     def close(self) -> None:
         """Stop redrawing, leaving the last table on screen."""
         if self._live is not None:
+            # In a notebook rich's stop does not redraw: show the final state first.
+            if self.console.is_jupyter:
+                self._live.refresh()
             self._live.stop()
             self._live = None
 
@@ -151,10 +160,12 @@ class ProgressDisplay:
         if len(entries) + 2 > self.console.height:
             entries = pareto_front(entries)
 
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        table.add_column("complexity", justify="right")
-        table.add_column("loss", justify="right")
-        table.add_column("equation", no_wrap=True, overflow="ellipsis")
+        # The equation column takes the width the numbers leave and is cut there;
+        # otherwise a long equation squeezes the number columns out of the table.
+        table = Table(box=None, pad_edge=False, header_style="bold", expand=True)
+        table.add_column("complexity", justify="right", no_wrap=True)
+        table.add_column("loss", justify="right", no_wrap=True)
+        table.add_column("equation", no_wrap=True, overflow="ellipsis", ratio=1)
         best_loss = math.inf
         for entry in entries:
             # An entry no better than a simpler one is shown dimmed.
@@ -206,7 +217,9 @@ def pareto_front_table(
     ----------
     equations : pandas.DataFrame
         The ``equations_`` table of a fitted ``SymbolicRegressor``: columns
-        complexity, loss, score and equation, one row per complexity.
+        complexity, loss, score and equation, one row per complexity. Where
+        it has the ``expression`` column, each constant shows with its
+        standard error, as in ``1.086(11)``.
     chosen_index : index label, optional
         Row of the chosen equation (``best_index_``); marked with ``>``.
     target_name : str, default "y"
@@ -238,10 +251,18 @@ def pareto_front_table(
             str(row["complexity"]),
             f"{row['loss']:.4g}",
             f"{row['score']:.4g}",
-            Text(f"{target_name} = {row['equation']}"),
+            Text(f"{target_name} = {_equation_with_uncertainties(row)}"),
             style="bold" if chosen else None,
         )
     return table
+
+
+def _equation_with_uncertainties(row) -> str:
+    """Text of the row's equation, constants as ``1.086(11)`` where known."""
+    expression = row.get("expression")
+    if expression is None:
+        return row["equation"]
+    return expression.to_text(uncertainties=True)
 
 
 def time_left(state) -> float | None:

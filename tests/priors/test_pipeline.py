@@ -47,7 +47,9 @@ def test_brute_force_finds_a_law_of_one_variable_and_stops_evolution():
     x = np.linspace(0.5, 3.0, 200)
     y = np.exp(-x) / x
 
-    model = SymbolicRegressor(niterations=1000, random_state=0).fit(x.reshape(-1, 1), y)
+    model = SymbolicRegressor(
+        niterations=1000, strategies=["brute_force"], random_state=0
+    ).fit(x.reshape(-1, 1), y)
 
     assert any(text.startswith("brute force:") for text in model.findings_)
     assert model.search_result_.stopped_by == "exact fit (brute force)"
@@ -146,3 +148,21 @@ def _share_consistent(unit_penalty: float, strategies) -> float:
 def test_without_the_reduction_units_still_guide_the_search():
     # strategies=[] leaves out dimensional analysis; the penalty still applies.
     assert _share_consistent(1.0, []) > _share_consistent(0.0, [])
+
+
+def test_a_transform_of_y_makes_the_law_small_enough_to_enumerate():
+    # 1/y = exp(x) - 1: a program of four nodes once y is inverted.
+    x = np.linspace(0.2, 3.0, 300)
+    y = 1.0 / (np.exp(x) - 1.0)
+    X = x.reshape(-1, 1)
+
+    model = SymbolicRegressor(**SMALL).fit(X, y)
+
+    assert "transforms: exact at complexity" in " ".join(model.findings_)
+    assert model.search_result_.stopped_by == "exact fit (transform)"
+    np.testing.assert_allclose(model.predict(X), y, rtol=1e-9)
+
+    without = SymbolicRegressor(
+        strategies=["brute_force", "structure", "snap"], **SMALL
+    ).fit(X, y)
+    assert not any(text.startswith("transform") for text in without.findings_)

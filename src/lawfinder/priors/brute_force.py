@@ -393,6 +393,7 @@ def brute_force(
     top_k: int = 32,
     max_constants: int = 2,
     trial_values: Sequence[float] = DEFAULT_TRIAL_VALUES,
+    counts: dict | None = None,
 ) -> list[HallOfFameEntry]:
     """Try every program up to ``max_length`` nodes; the best per complexity.
 
@@ -438,6 +439,9 @@ def brute_force(
         Most constant leaves in an enumerated program.
     trial_values : sequence of float, default (1, -1, 2, 0.5)
         Values tried for each constant while screening.
+    counts : dict, optional
+        Receives ``"n_scored"``: the number of programs scored (each on the
+        screening rows), added to what it holds.
 
     Returns
     -------
@@ -490,6 +494,8 @@ def brute_force(
             pool,
             deadline - refit_seconds,
         )
+        if counts is not None:
+            counts["n_scored"] = counts.get("n_scored", 0) + n_scored
         screened = time.perf_counter()
         found = _refit(pool, data, binary_opcodes, complexity_of, best)
         refit_seconds = time.perf_counter() - screened

@@ -81,6 +81,30 @@ class SnapResult:
         return sum(value is not None for value in self.exact)
 
 
+def exact_value(value: float) -> sympy.Expr | None:
+    """The simple number (see `simple_constants`) whose float64 is ``value``
+    exactly, with its sign; None for any other value.
+
+    Snapped constants hold exactly such floats, so this gives them back their
+    exact form; a fitted constant matches one only by chance (to the last bit).
+
+    Examples
+    --------
+    >>> exact_value(float(1 / (2 * np.pi)))
+    1/(2*pi)
+    >>> exact_value(0.1591549) is None
+    True
+    """
+    if not math.isfinite(value) or value == 0.0:
+        return None
+    values, exact, _ = simple_constants()
+    matches = np.flatnonzero(values == abs(value))
+    if matches.size == 0:
+        return None
+    number = exact[matches[0]]
+    return -number if value < 0 else number
+
+
 def _bits(number: int) -> float:
     return math.log2(number)
 

@@ -13,8 +13,11 @@ A fit goes through these steps, each of which a user can switch off through
    for symmetries (``f`` sees two variables only through their difference,
    sum, product or ratio); the smaller problems are solved in turn and their
    formulas recombined;
-4. the evolutionary search, always, with the time that is left;
-5. ``"snap"``: constants of the final front close to simple numbers
+4. ``"transforms"``: when ``log(y)``, ``1/y``, ``y**2``, ... is much closer
+   to a polynomial in X than y is, the transformed target is solved as a
+   smaller problem and its formulas are transformed back;
+5. the evolutionary search, always, with the time that is left;
+6. ``"snap"``: constants of the final front close to simple numbers
    (integers, small fractions, multiples of pi, ...) are set to them when the
    fit does not get measurably worse.
 
@@ -29,7 +32,7 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,7 +49,7 @@ from ..search.result import SearchResult
 
 logger = logging.getLogger("lawfinder")
 
-STRATEGIES = ("units", "brute_force", "structure", "snap")
+STRATEGIES = ("units", "brute_force", "structure", "transforms", "snap")
 
 # Operators that a formula rewritten in the original variables may need for
 # its prefactor, even when the search itself was not given them.
@@ -70,6 +73,25 @@ SUB_PROBLEM_SHARE = 0.2
 # left: the surrogate takes a few seconds, and each smaller problem needs
 # time of its own.
 STRUCTURE_LEAST_SECONDS = 8.0
+
+# A transform of y is tried when a quadratic polynomial in X fits the
+# transformed target at most this fraction as badly as y itself, and y is
+# not already that close to a polynomial.
+TRANSFORM_GAIN = 0.5
+TRANSFORM_LEAST_ERROR = 1e-6
+# With one or two variables, each transform is enumerated by brute force for
+# at most this long (or this share of the timeout if less).
+TRANSFORM_BRUTE_FORCE_SECONDS = 1.0
+TRANSFORM_BRUTE_FORCE_SHARE = 0.02
+
+# The operator that undoes each transform of y, which the search must allow.
+TRANSFORM_INVERSES = {
+    "square": "sqrt",
+    "sqrt": "square",
+    "log": "exp",
+    "exp": "log",
+    "inverse": "inv",
+}
 
 # Share of the timeout kept for rewriting, refitting and snapping the result.
 FINISH_SHARE = 0.03
@@ -110,6 +132,7 @@ def solve(
     callbacks: Sequence = (),
     report=None,
     target_name: str = "y",
+    main_search: Mapping | None = None,
 ) -> SearchResult:
     """Find formulas for ``y`` from ``X`` with the chosen priors.
 
@@ -130,6 +153,9 @@ def solve(
         Called with one line of text for each thing a step finds.
     target_name : str, default="y"
         Name of the target in those lines.
+    main_search : mapping, optional
+        More keyword arguments of `run_search` for the main evolutionary
+        search only, such as ``initial_state`` and ``checkpoint``.
 
     Returns
     -------
@@ -154,6 +180,7 @@ def solve(
                 _remaining(options, start),
                 callbacks,
                 units=_penalised(units),
+                **(main_search or {}),
             )
             result = replace(
                 result, hall_of_fame=merge_entries(result.hall_of_fame, entries)
@@ -172,6 +199,7 @@ def solve(
                 callbacks,
                 say,
                 start,
+                main_search=main_search,
             )
             entries = _expanded(
                 inner.hall_of_fame, reduction, group_names, names, options, full
@@ -182,7 +210,17 @@ def solve(
     # Without the reduction the search sees the original variables, and
     # candidates whose units do not match are penalised.
     result = _solve_plain(
-        X, y, weights, options, names, strategies, callbacks, say, start, units=units
+        X,
+        y,
+        weights,
+        options,
+        names,
+        strategies,
+        callbacks,
+        say,
+        start,
+        units=units,
+        main_search=main_search,
     )
     return _finish(result, full, names, strategies, say, start)
 
@@ -245,6 +283,7 @@ def _solve_plain(
     start,
     depth=0,
     units=None,
+    main_search=None,
 ):
     """Structure tests first, then evolution with brute force alongside it,
     each where it applies; with ``units``, evolution penalises candidates
@@ -272,13 +311,40 @@ def _solve_plain(
                 seed=options.random_state,
             )
 
+    if (
+        "transforms" in strategies
+        and depth < STRUCTURE_DEPTH
+        and weights is None
+        and _seconds_left(options, start) >= STRUCTURE_LEAST_SECONDS
+    ):
+        found, found_evals = _transformed(
+            X, y, options, names, strategies, say, start, depth, data
+        )
+        parts, part_evals = parts + found, part_evals + found_evals
+        if found and min(entry.loss for entry in found) <= _exact_loss(data):
+            say("transforms: the transformed-back formula is exact")
+            return SearchResult(
+                hall_of_fame=merge_entries(parts),
+                n_evals=part_evals,
+                n_iterations=0,
+                elapsed=time.perf_counter() - start,
+                stopped_by="exact fit (transform)",
+                seed=options.random_state,
+            )
+
     alongside = []
     if "brute_force" in strategies and X.shape[1] <= BRUTE_FORCE_VARIABLES:
         alongside.append(_BruteForceAlongside(data, options))
 
     remaining = _remaining(options, start)
     result = run_search(
-        X, y, weights, remaining, (*alongside, *callbacks), units=_penalised(units)
+        X,
+        y,
+        weights,
+        remaining,
+        (*alongside, *callbacks),
+        units=_penalised(units),
+        **(main_search or {}),
     )
     result = replace(
         result,
@@ -404,9 +470,114 @@ def _structure(X, y, options, names, strategies, say, start, depth, data):
     return entries, n_evals
 
 
+def _transformed(X, y, options, names, strategies, say, start, depth, data):
+    """Candidates from solving transforms of ``y``, and the evaluations spent.
+
+    With one or two variables every transform is enumerated by brute force
+    for a moment; with more, the transform that is much closer to a
+    polynomial in ``X`` than ``y`` is (if one is) is solved as a smaller
+    problem. Formulas found are transformed back and refitted on ``y``.
+    """
+    from . import structure
+
+    operators = set(options.unary_operators) | set(MONOMIAL_OPERATORS)
+    usable = [
+        transform
+        for transform in structure.transforms(y, X)
+        if TRANSFORM_INVERSES[transform.name] in operators
+    ]
+    if X.shape[1] <= BRUTE_FORCE_VARIABLES and "brute_force" in strategies:
+        counts = {"n_scored": 0}
+        solved = [
+            (transform, _brute_forced(X, transform.function(y), options, counts))
+            for transform in usable
+        ]
+        n_evals = counts["n_scored"]
+    else:
+        baseline = structure.polynomial_error(X, y)
+        simpler = [t for t in usable if t.error <= TRANSFORM_GAIN * baseline]
+        if not baseline > TRANSFORM_LEAST_ERROR or not simpler:
+            return [], 0
+        transform = simpler[0]
+        say(f"{transform.describe()}, against {baseline:.2g} for y")
+        result = _solve_plain(
+            X,
+            transform.function(y),
+            None,
+            _sub_options(options, start),
+            names,
+            strategies - {"transforms"},
+            (),
+            say,
+            time.perf_counter(),
+            depth + 1,
+        )
+        solved = [(transform, result.hall_of_fame)]
+        n_evals = result.n_evals
+
+    settings = CycleSettings.from_options(options)
+    allowed = _allowed_opcodes(options, MONOMIAL_OPERATORS)
+    entries = []
+    for transform, hall_of_fame in solved:
+        for inner in _most_accurate_entries(hall_of_fame, names):
+            entry = entry_from_sympy(
+                _transformed_back(transform.name, inner),
+                names,
+                allowed,
+                settings.complexity_of,
+                data,
+                FINAL_ITERATIONS,
+            )
+            if entry is not None and entry.complexity <= options.maxsize:
+                entries.append(entry)
+    if entries and min(e.loss for e in entries) <= _exact_loss(data):
+        best = min(entries, key=lambda entry: entry.loss)
+        say(f"transforms: exact at complexity {best.complexity}")
+    return entries, n_evals
+
+
+def _brute_forced(X, target, options, counts) -> list:
+    """The equations brute force finds for ``target`` in a short time; the
+    programs it scores are added to ``counts["n_scored"]``."""
+    from .brute_force import brute_force
+
+    if not np.all(np.isfinite(target)):
+        return []
+    settings = CycleSettings.from_options(options)
+    seconds = TRANSFORM_BRUTE_FORCE_SECONDS
+    if options.timeout is not None:
+        seconds = min(seconds, TRANSFORM_BRUTE_FORCE_SHARE * options.timeout)
+    entries = brute_force(
+        as_search_data(X, target, np.empty(0)),
+        settings.binary_ops,
+        settings.unary_ops,
+        settings.complexity_of,
+        max_length=BRUTE_FORCE_LENGTH,
+        time_limit=seconds,
+        counts=counts,
+    )
+    return [entry for entry in entries if entry.complexity <= options.maxsize]
+
+
+def _transformed_back(name: str, inner: sympy.Expr) -> sympy.Expr:
+    """``y`` from a formula ``inner`` for the transformed target."""
+    return {
+        "square": lambda g: sympy.sqrt(g),
+        "sqrt": lambda g: g**2,
+        "log": sympy.exp,
+        "exp": sympy.log,
+        "inverse": lambda g: 1 / g,
+    }[name](inner)
+
+
 def _most_accurate(result, names, count=3) -> list:
     """The ``count`` lowest-loss equations of a result's front, as sympy."""
-    front = pareto_front(result.hall_of_fame)
+    return _most_accurate_entries(result.hall_of_fame, names, count)
+
+
+def _most_accurate_entries(hall_of_fame, names, count=3) -> list:
+    """The ``count`` lowest-loss equations of a hall of fame's front, as sympy."""
+    front = pareto_front(hall_of_fame)
     chosen = sorted(front, key=lambda entry: entry.loss)[:count]
     return [
         _plain_symbols(to_sympy(e.opcodes, e.arguments, e.constants, names))

@@ -9,11 +9,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..operators import BY_OPCODE, CONSTANT, VARIABLE
+from .checkpoint import (
+    SearchSnapshot,
+    copy_hall_of_fame,
+    copy_snapshot,
+    data_fingerprint,
+)
 from .compiling import ParallelCompile
 from .executors import ThreadExecutor
 from .hall_of_fame import HallOfFame
@@ -51,16 +58,59 @@ FIRST_CYCLE = 0.1
 
 @dataclass
 class _Clock:
-    """Wall time since the start, and time spent in each step."""
+    """Wall time of this run and of the runs it continues, and time per step."""
 
+    before: float = 0.0
     start: float = field(default_factory=time.perf_counter)
     timings: dict = field(default_factory=dict)
 
     def elapsed(self) -> float:
+        """Seconds of the whole search, earlier runs included."""
+        return self.before + self.this_run()
+
+    def this_run(self) -> float:
+        """Seconds since this run started: what its timeout counts."""
         return time.perf_counter() - self.start
 
     def add(self, step: str, since: float) -> None:
         self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - since
+
+
+@dataclass
+class _Search:
+    """What a running search changes, and the counts it started from."""
+
+    islands: list[Island]
+    hall_of_fame: HallOfFame
+    data: SearchData  # the rows the islands see
+    rows: np.ndarray  # which rows those are; empty for all
+    rng: np.random.Generator
+    seed: int
+    fingerprint: str
+    clock: _Clock
+    iteration: int = 0
+    extra_evals: int = 0
+    first_iteration: int = 0
+    first_evals: int = 0
+
+    @property
+    def n_evals(self) -> int:
+        return int(sum(island.n_evals for island in self.islands) + self.extra_evals)
+
+    def snapshot(self, hall_of_fame: HallOfFame | None = None) -> SearchSnapshot:
+        """The search now; it shares the arrays of the running search."""
+        return SearchSnapshot(
+            islands=self.islands,
+            hall_of_fame=self.hall_of_fame if hall_of_fame is None else hall_of_fame,
+            iteration=self.iteration,
+            extra_evals=self.extra_evals,
+            elapsed=self.clock.elapsed(),
+            rng=self.rng,
+            seed=self.seed,
+            rows=self.rows,
+            data_fingerprint=self.fingerprint,
+            timings=self.clock.timings,
+        )
 
 
 def run_search(
@@ -71,6 +121,8 @@ def run_search(
     callbacks: Sequence = (),
     executor=None,
     units=None,
+    initial_state: SearchSnapshot | None = None,
+    checkpoint: Callable[[SearchSnapshot], object] | None = None,
 ) -> SearchResult:
     """Search for programs that fit ``y`` from ``X``.
 
@@ -90,57 +142,90 @@ def run_search(
         each feature (n_features x n_dims) and of the target. Candidates that
         combine units inconsistently are penalised by ``options.unit_penalty``
         for each violation.
+    initial_state : SearchSnapshot, optional
+        A search to continue, such as the ``state`` of an earlier result: its
+        islands, hall of fame, counters and random generators replace a fresh
+        start (it is copied, not changed). The stopping rules count from it
+        (``niterations`` more iterations, ``timeout`` more seconds,
+        ``max_evals`` more evaluations) and the counts reported continue its
+        own. On other data than its own, every program is refitted first. Its
+        islands must match ``populations``, ``population_size`` and
+        ``maxsize``, and use only the allowed operators and features.
+    checkpoint : callable, optional
+        Called with a `SearchSnapshot` after every iteration, for example to
+        save it; the snapshot shares the search's arrays, so it is valid only
+        during the call.
 
     Returns
     -------
     SearchResult
+        With ``state``, the search as it ended, to continue it later.
     """
-    clock = _Clock()
-    seed = options.random_state
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % 2**32)
-    rng = np.random.default_rng(seed)
     settings = CycleSettings.from_options(options)
     if units is not None:
         settings = settings.with_units(*units)
-    full_data, search_data = _prepare_data(X, y, weights, options.max_rows, rng)
+    fingerprint = data_fingerprint(X, y, weights)
+    if initial_state is None:
+        clock = _Clock()
+        seed = options.random_state
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % 2**32)
+        rng = np.random.default_rng(seed)
+        rows = None
+    else:
+        check_continuable(initial_state, options, settings, X.shape[1])
+        initial_state = copy_snapshot(initial_state)
+        clock = _Clock(before=initial_state.elapsed, timings=initial_state.timings)
+        seed, rng = initial_state.seed, initial_state.rng
+        same_data = initial_state.data_fingerprint == fingerprint
+        rows = initial_state.rows if same_data else None
+    full_data, search_data, rows = _prepare_data(
+        X, y, weights, options.max_rows, rng, rows
+    )
 
     own_executor = executor is None
     if own_executor:
         executor = ThreadExecutor(options.n_jobs)
     try:
         since = time.perf_counter()
-        compiling = ParallelCompile.start()
-        islands = [
-            start_island(settings, search_data, options.population_size, rng)
-            for _ in range(options.populations)
-        ]
-        compiling.finish()
-        for island in islands:
-            fit_island(island, search_data, settings)
-        clock.add("start_islands", since)
-        hall_of_fame = HallOfFame(settings.maxsize, settings.maxsize)
-        extra_evals = _collect(hall_of_fame, islands, search_data)
-
-        iteration, stopped_by, extra_evals = _run_iterations(
+        if initial_state is None:
+            islands, hall_of_fame, extra_evals = _start(
+                settings, search_data, options, rng
+            )
+            first_iteration = 0
+        else:
+            islands, hall_of_fame, extra_evals = _resume(
+                initial_state, settings, search_data, same_data
+            )
+            first_iteration = initial_state.iteration
+        search = _Search(
             islands,
             hall_of_fame,
             search_data,
-            settings,
-            options,
-            callbacks,
-            executor,
+            rows,
             rng,
+            seed,
+            fingerprint,
             clock,
-            extra_evals,
+            iteration=first_iteration,
+            extra_evals=extra_evals,
+            first_iteration=first_iteration,
+        )
+        search.first_evals = search.n_evals
+        clock.add("start_islands", since)
+        stopped_by = _run_iterations(
+            search, settings, options, callbacks, executor, checkpoint
         )
     finally:
         if own_executor:
             executor.close()
 
+    # The state to continue from keeps the hall of fame as the islands saw it.
+    hall_of_fame = search.hall_of_fame
+    kept = copy_hall_of_fame(hall_of_fame)
     since = time.perf_counter()
     try:
-        extra_evals += _finish(hall_of_fame, search_data, full_data)
+        search.extra_evals += _finish(hall_of_fame, search_data, full_data)
     except KeyboardInterrupt:
         stopped_by = "interrupt"
     clock.add("finish", since)
@@ -149,28 +234,138 @@ def run_search(
         since = time.perf_counter()
         entries = _simplify(entries, full_data, settings, options, clock)
         clock.add("simplify", since)
-    n_evals = sum(island.n_evals for island in islands) + extra_evals
-    logger.info("search stopped by %s after %d iterations", stopped_by, iteration)
+    logger.info(
+        "search stopped by %s after %d iterations", stopped_by, search.iteration
+    )
     return SearchResult(
         hall_of_fame=entries,
-        n_evals=int(n_evals),
-        n_iterations=iteration,
+        n_evals=search.n_evals,
+        n_iterations=search.iteration,
         elapsed=clock.elapsed(),
         stopped_by=stopped_by,
         timings=clock.timings,
         seed=seed,
+        state=search.snapshot(hall_of_fame=kept),
     )
 
 
-def _prepare_data(X, y, weights, max_rows, rng) -> tuple[SearchData, SearchData]:
-    """The full data, and the rows the islands see (a random subset if large)."""
+def _start(settings, data, options, rng):
+    """Fresh islands, fitted and scored, a hall of fame of their best, and the
+    evaluations that hall of fame took."""
+    compiling = ParallelCompile.start()
+    islands = [
+        start_island(settings, data, options.population_size, rng)
+        for _ in range(options.populations)
+    ]
+    compiling.finish()
+    for island in islands:
+        fit_island(island, data, settings)
+    hall_of_fame = HallOfFame(settings.maxsize, settings.maxsize)
+    return islands, hall_of_fame, _collect(hall_of_fame, islands, data)
+
+
+def _resume(state: SearchSnapshot, settings, data, same_data: bool):
+    """The islands and hall of fame of ``state``, rescored on other data, and
+    the evaluations outside the islands."""
+    islands, hall_of_fame = state.islands, state.hall_of_fame
+    extra_evals = state.extra_evals
+    for island in islands:
+        island.penalties = _penalties(island, settings)
+    if not same_data:
+        for island in islands:
+            fit_island(island, data, settings)
+        extra_evals += hall_of_fame.refit(
+            hall_of_fame.occupied(), data, HALL_OF_FAME_ITERATIONS
+        )
+        extra_evals += _collect(hall_of_fame, islands, data)
+    return islands, hall_of_fame, extra_evals
+
+
+def _penalties(island: Island, settings: CycleSettings) -> np.ndarray:
+    """The units penalty of every member under ``settings``."""
+    if not (settings.target_units.shape[0] and settings.unit_penalty):
+        return np.zeros(island.size)
+    return np.array(
+        [
+            settings.penalty(
+                island.opcodes[member], island.arguments[member], island.lengths[member]
+            )
+            for member in range(island.size)
+        ]
+    )
+
+
+def check_continuable(
+    state: SearchSnapshot, options: SearchOptions, settings, n_features: int
+) -> None:
+    """Raise ValueError naming each way ``state`` does not fit these options."""
+    problems = []
+    if len(state.islands) != options.populations:
+        problems.append(
+            f"it has {len(state.islands)} islands, not populations="
+            f"{options.populations}"
+        )
+    sizes = sorted({island.size for island in state.islands})
+    if sizes != [options.population_size]:
+        problems.append(
+            f"its islands have {', '.join(map(str, sizes))} members, not "
+            f"population_size={options.population_size}"
+        )
+    capacities = {island.opcodes.shape[1] for island in state.islands}
+    capacities.add(state.hall_of_fame.opcodes.shape[1])
+    capacities.add(state.hall_of_fame.opcodes.shape[0] - 1)
+    if capacities != {options.maxsize}:
+        problems.append(
+            f"its programs have room for {max(capacities)} nodes, not "
+            f"maxsize={options.maxsize}"
+        )
+    if problems:
+        _refuse(problems)
+
+    allowed = np.concatenate(
+        [[VARIABLE, CONSTANT], settings.binary_ops, settings.unary_ops]
+    )
+    used_opcodes, used_features = [], []
+    for population in [*state.islands, state.hall_of_fame]:
+        nodes = np.arange(population.opcodes.shape[1]) < population.lengths[:, None]
+        opcodes = population.opcodes[nodes]
+        used_opcodes.append(opcodes)
+        used_features.append(population.arguments[nodes][opcodes == VARIABLE])
+    unknown = np.setdiff1d(np.concatenate(used_opcodes), allowed)
+    if unknown.size:
+        names = sorted(BY_OPCODE[code].name for code in unknown.tolist())
+        problems.append(f"its programs use operators not allowed here: {names}")
+    features = np.concatenate(used_features)
+    if features.size and features.max() >= n_features:
+        problems.append(
+            f"its programs use feature {int(features.max())}, but the data have "
+            f"{n_features} features"
+        )
+    if problems:
+        _refuse(problems)
+
+
+def _refuse(problems: list[str]):
+    raise ValueError(
+        "cannot continue this search state: "
+        + "; ".join(problems)
+        + ". Continue with the settings it was made with, or start afresh."
+    )
+
+
+def _prepare_data(X, y, weights, max_rows, rng, rows=None):
+    """The full data, the rows the islands see (a random subset if large),
+    and which rows those are (empty for all); ``rows`` keeps an earlier choice."""
     weights = np.empty(0) if weights is None else np.ascontiguousarray(weights, float)
     full = as_search_data(X, y, weights)
-    if X.shape[0] <= max_rows:
-        return full, full
-    rows = np.sort(rng.choice(X.shape[0], size=max_rows, replace=False))
+    if rows is None:
+        if X.shape[0] <= max_rows:
+            return full, full, np.empty(0, dtype=np.int64)
+        rows = np.sort(rng.choice(X.shape[0], size=max_rows, replace=False))
+    if rows.size == 0:
+        return full, full, rows
     subset_weights = weights[rows] if weights.size else weights
-    return full, as_search_data(X[rows], y[rows], subset_weights)
+    return full, as_search_data(X[rows], y[rows], subset_weights), rows
 
 
 def as_search_data(X, y, weights) -> SearchData:
@@ -188,54 +383,44 @@ def as_search_data(X, y, weights) -> SearchData:
 
 
 def _run_iterations(
-    islands,
-    hall_of_fame,
-    data,
-    settings,
-    options,
-    callbacks,
-    executor,
-    rng,
-    clock,
-    extra_evals,
+    search: _Search, settings, options, callbacks, executor, checkpoint
 ):
-    """Evolve, collect and migrate until a stopping rule fires."""
-    iteration = 0
+    """Evolve, collect and migrate until a stopping rule fires; returns why."""
     deadline = _search_deadline(options)
     pace = None  # seconds per step of a cycle, measured on each iteration
+    clock, data = search.clock, search.data
     while True:
-        stopped_by = _stop_reason(
-            iteration, islands, hall_of_fame, options, clock, extra_evals, deadline
-        )
+        stopped_by = _stop_reason(search, options, deadline)
         if stopped_by:
-            return iteration, stopped_by, extra_evals
-        cycle = _cycle_before(deadline, clock, pace, settings, first=iteration == 0)
+            return stopped_by
+        first = search.iteration == search.first_iteration
+        cycle = _cycle_before(deadline, clock, pace, settings, first=first)
         if cycle is None:
-            return iteration, "timeout", extra_evals
+            return "timeout"
         try:
             since = time.perf_counter()
-            islands[:] = executor.map(evolve_island, islands, data, cycle)
+            search.islands[:] = executor.map(evolve_island, search.islands, data, cycle)
             clock.add("evolve", since)
             pace = (time.perf_counter() - since) / cycle.cycle_steps
             since = time.perf_counter()
-            extra_evals += _collect(hall_of_fame, islands, data)
-            _migrate(islands, hall_of_fame, options.migration_fraction, rng, settings)
-            clock.add("hall_of_fame", since)
-            iteration += 1
-            stop = _report(
-                callbacks,
-                iteration,
-                islands,
-                hall_of_fame,
-                options,
-                clock,
-                extra_evals,
+            search.extra_evals += _collect(search.hall_of_fame, search.islands, data)
+            _migrate(
+                search.islands,
+                search.hall_of_fame,
+                options.migration_fraction,
+                search.rng,
+                settings,
             )
+            clock.add("hall_of_fame", since)
+            search.iteration += 1
+            stop = _report(callbacks, search, options)
+            if checkpoint is not None:
+                checkpoint(search.snapshot())
         except KeyboardInterrupt:
             logger.warning("interrupted: keeping the hall of fame found so far")
-            return iteration, "interrupt", extra_evals
+            return "interrupt"
         if stop:
-            return iteration, "callback", extra_evals
+            return "callback"
 
 
 def _search_deadline(options) -> float | None:
@@ -262,7 +447,7 @@ def _cycle_before(deadline, clock, pace, settings, first=False):
     if pace is None:
         steps = max(1, int(FIRST_CYCLE * settings.cycle_steps))
         return dataclasses.replace(settings, cycle_steps=steps)
-    steps = (deadline - clock.elapsed()) / pace
+    steps = (deadline - clock.this_run()) / pace
     if steps >= settings.cycle_steps:
         return settings
     steps /= 2
@@ -274,19 +459,23 @@ def _cycle_before(deadline, clock, pace, settings, first=False):
     return dataclasses.replace(settings, cycle_steps=max(1, int(steps)))
 
 
-def _stop_reason(
-    iteration, islands, hall_of_fame, options, clock, extra_evals, deadline
-):
-    if options.niterations is not None and iteration >= options.niterations:
+def _stop_reason(search: _Search, options, deadline) -> str:
+    """Why the search stops now, or "" to go on; counts are of this run."""
+    if (
+        options.niterations is not None
+        and search.iteration - search.first_iteration >= options.niterations
+    ):
         return "niterations"
-    if deadline is not None and clock.elapsed() >= deadline:
+    if deadline is not None and search.clock.this_run() >= deadline:
         return "timeout"
-    n_evals = sum(island.n_evals for island in islands) + extra_evals
-    if options.max_evals is not None and n_evals >= options.max_evals:
+    if (
+        options.max_evals is not None
+        and search.n_evals - search.first_evals >= options.max_evals
+    ):
         return "max_evals"
     if (
         options.loss_threshold is not None
-        and np.min(hall_of_fame.losses) <= options.loss_threshold
+        and np.min(search.hall_of_fame.losses) <= options.loss_threshold
     ):
         return "loss_threshold"
     return ""
@@ -335,20 +524,30 @@ def _copy_member(target: Island, slot, source, index, complexity) -> None:
     target.complexities[slot] = complexity
 
 
-def _report(callbacks, iteration, islands, hall_of_fame, options, clock, extra_evals):
-    """Hand a snapshot to every callback; True when one asks to stop."""
+def _report(callbacks, search: _Search, options) -> bool:
+    """Hand a snapshot to every callback; True when one asks to stop.
+
+    Counts and limits are of the whole search, earlier runs included.
+    """
     if not callbacks:
         return False
-    elapsed = clock.elapsed()
-    n_evals = sum(island.n_evals for island in islands) + extra_evals
+    clock = search.clock
+    this_run = clock.this_run()
+    n_evals = search.n_evals
     state = SearchState(
-        iteration=iteration,
-        niterations=options.niterations,
-        elapsed=elapsed,
-        timeout=options.timeout,
-        n_evals=int(n_evals),
-        evals_per_second=n_evals / elapsed if elapsed > 0 else 0.0,
-        hall_of_fame=hall_of_fame.entries(),
+        iteration=search.iteration,
+        niterations=(
+            None
+            if options.niterations is None
+            else search.first_iteration + options.niterations
+        ),
+        elapsed=clock.elapsed(),
+        timeout=None if options.timeout is None else clock.before + options.timeout,
+        n_evals=n_evals,
+        evals_per_second=(n_evals - search.first_evals) / this_run
+        if this_run > 0
+        else 0.0,
+        hall_of_fame=search.hall_of_fame.entries(),
     )
     stop = False
     for callback in callbacks:
@@ -361,7 +560,7 @@ def _simplify(entries, data, settings, options, clock):
     """The hall of fame with sympy's simpler forms of the front's equations."""
     seconds = SIMPLIFY_SECONDS
     if options.timeout is not None:
-        left = options.timeout - clock.elapsed()
+        left = options.timeout - clock.this_run()
         seconds = min(seconds, max(left, SIMPLIFY_LEAST_SECONDS))
     allowed = np.concatenate([settings.binary_ops, settings.unary_ops])
     try:

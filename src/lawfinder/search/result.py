@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .checkpoint import SearchSnapshot
 
 
 @dataclass
@@ -66,3 +70,6 @@ class SearchResult:
     stopped_by: str
     timings: dict = field(default_factory=dict)
     seed: int | None = None
+    # The islands and hall of fame as the search left them, to continue it
+    # (see run_search's initial_state); None where no evolution ran.
+    state: SearchSnapshot | None = None
