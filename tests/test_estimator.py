@@ -127,6 +127,27 @@ def test_same_seed_gives_the_same_equations(fitted, law_data):
     pd.testing.assert_frame_equal(again.equations_[columns], fitted.equations_[columns])
 
 
+def test_same_seed_gives_the_same_equations_with_every_prior():
+    # Noise has no law: every prior runs to its limits, which must not be
+    # a matter of time when no timeout is set.
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1.0, 1.0, size=(40, 2))
+    y = rng.uniform(-0.5, 0.5, size=40)
+
+    first, second = (
+        SymbolicRegressor(niterations=2, populations=2, population_size=16).set_params(
+            random_state=7
+        )
+        for _ in range(2)
+    )
+    first.fit(X, y)
+    second.fit(X, y)
+
+    columns = ["complexity", "loss", "equation"]
+    pd.testing.assert_frame_equal(first.equations_[columns], second.equations_[columns])
+    np.testing.assert_array_equal(first.predict(X), second.predict(X))
+
+
 def test_dataframe_columns_name_the_variables(law_data):
     X, y = law_data
     frame = pd.DataFrame(X, columns=["mass", "speed"])

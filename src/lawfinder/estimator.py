@@ -87,7 +87,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         After the search, rewrite each equation of the front with sympy
         (variables positive in every row are taken as positive) and keep a
         rewrite where it is simpler and, with refitted constants, fits as
-        well. Takes up to 5 seconds; with a ``timeout``, evolution stops a
+        well. Takes up to 5 seconds (30 without a ``timeout``, so that a busy
+        machine does not change the result); with a ``timeout``, evolution stops a
         twentieth of it early (at most 5 seconds) to leave this time.
     strategies : list of str, default=None
         The physics priors to use, from ``"units"`` (dimensional analysis,

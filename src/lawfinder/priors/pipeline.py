@@ -61,6 +61,9 @@ BRUTE_FORCE_VARIABLES = 2
 BRUTE_FORCE_SHARE = 0.15
 BRUTE_FORCE_SECONDS = 10.0
 BRUTE_FORCE_LENGTH = 8
+# Without a timeout, enumeration stops at a length instead of a time, so that
+# a fit with a fixed seed is reproducible: length 7 takes about 2 seconds.
+BRUTE_FORCE_LENGTH_UNTIMED = 7
 
 # Structure is tested on problems of at least this many variables, to this
 # depth of sub-problems, with a surrogate at least this accurate; each
@@ -80,9 +83,11 @@ STRUCTURE_LEAST_SECONDS = 8.0
 TRANSFORM_GAIN = 0.5
 TRANSFORM_LEAST_ERROR = 1e-6
 # With one or two variables, each transform is enumerated by brute force for
-# at most this long (or this share of the timeout if less).
+# at most this long (or this share of the timeout if less); without a
+# timeout, up to a length.
 TRANSFORM_BRUTE_FORCE_SECONDS = 1.0
 TRANSFORM_BRUTE_FORCE_SHARE = 0.02
+TRANSFORM_BRUTE_FORCE_LENGTH_UNTIMED = 6
 
 # The operator that undoes each transform of y, which the search must allow.
 TRANSFORM_INVERSES = {
@@ -544,15 +549,20 @@ def _brute_forced(X, target, options, counts) -> list:
     if not np.all(np.isfinite(target)):
         return []
     settings = CycleSettings.from_options(options)
-    seconds = TRANSFORM_BRUTE_FORCE_SECONDS
-    if options.timeout is not None:
-        seconds = min(seconds, TRANSFORM_BRUTE_FORCE_SHARE * options.timeout)
+    if options.timeout is None:
+        seconds, length = None, TRANSFORM_BRUTE_FORCE_LENGTH_UNTIMED
+    else:
+        seconds = min(
+            TRANSFORM_BRUTE_FORCE_SECONDS,
+            TRANSFORM_BRUTE_FORCE_SHARE * options.timeout,
+        )
+        length = BRUTE_FORCE_LENGTH
     entries = brute_force(
         as_search_data(X, target, np.empty(0)),
         settings.binary_ops,
         settings.unary_ops,
         settings.complexity_of,
-        max_length=BRUTE_FORCE_LENGTH,
+        max_length=length,
         time_limit=seconds,
         counts=counts,
     )
@@ -635,9 +645,11 @@ class _BruteForceAlongside:
     def __init__(self, data, options: SearchOptions) -> None:
         self.data = data
         self.options = options
-        self.seconds = BRUTE_FORCE_SECONDS
-        if options.timeout is not None:
-            self.seconds = min(self.seconds, BRUTE_FORCE_SHARE * options.timeout)
+        if options.timeout is None:
+            self.seconds, self.length = None, BRUTE_FORCE_LENGTH_UNTIMED
+        else:
+            self.seconds = min(BRUTE_FORCE_SECONDS, BRUTE_FORCE_SHARE * options.timeout)
+            self.length = BRUTE_FORCE_LENGTH
         self.thread: threading.Thread | None = None
         self.entries: list = []
         self.error: BaseException | None = None
@@ -662,7 +674,7 @@ class _BruteForceAlongside:
                 settings.binary_ops,
                 settings.unary_ops,
                 settings.complexity_of,
-                max_length=BRUTE_FORCE_LENGTH,
+                max_length=self.length,
                 time_limit=self.seconds,
             )
         except Exception as error:  # reported by finish(), never lost silently

@@ -47,6 +47,9 @@ FINAL_ITERATIONS = 200
 # SIMPLIFY_SECONDS if less) and the rewrites get what is left, at least
 # SIMPLIFY_LEAST_SECONDS.
 SIMPLIFY_SECONDS = 5.0
+# Without a timeout, a deadline that a busy machine does not reach, so that a
+# fit with a fixed seed is reproducible; it only guards against sympy hanging.
+SIMPLIFY_SECONDS_UNTIMED = 30.0
 SIMPLIFY_RESERVE = 0.05
 SIMPLIFY_LEAST_SECONDS = 0.5
 
@@ -558,8 +561,9 @@ def _report(callbacks, search: _Search, options) -> bool:
 
 def _simplify(entries, data, settings, options, clock):
     """The hall of fame with sympy's simpler forms of the front's equations."""
-    seconds = SIMPLIFY_SECONDS
+    seconds = SIMPLIFY_SECONDS_UNTIMED
     if options.timeout is not None:
+        seconds = SIMPLIFY_SECONDS
         left = options.timeout - clock.this_run()
         seconds = min(seconds, max(left, SIMPLIFY_LEAST_SECONDS))
     allowed = np.concatenate([settings.binary_ops, settings.unary_ops])
