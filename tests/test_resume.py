@@ -125,6 +125,15 @@ def test_from_run_predicts_as_the_original(finished_run):
     assert result.n_iterations == model.search_result_.n_iterations
     assert result.n_evals == model.n_evals_
     assert result.state.iteration == 3
+    # The standard errors come back with the constants.
+    assert list(loaded.equations_["constants"]) == list(model.equations_["constants"])
+    for old, new in zip(
+        model.equations_["expression"], loaded.equations_["expression"], strict=True
+    ):
+        np.testing.assert_array_equal(new.constant_errors, old.constant_errors)
+    assert any(
+        np.isfinite(e.constant_errors).any() for e in model.equations_["expression"]
+    )
 
 
 def test_a_run_loaded_from_its_folder_continues_with_warm_start(finished_run, table):

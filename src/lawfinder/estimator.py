@@ -478,8 +478,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         SymbolicRegressor
             With the parameters recorded in ``run.json``. For a finished or
             interrupted run it is fitted: ``equations_`` comes from
-            ``hall_of_fame.csv``, whose equations hold every constant exactly
-            (their uncertainties are not stored and read back as unknown), and
+            ``hall_of_fame.csv``, whose equations hold every constant exactly,
+            with its standard error, and
             ``best_``, `predict`, `sympy` and `latex` work as after `fit`. A
             run that ended without finishing (a crash) has only a checkpoint:
             the estimator is then not fitted, and a warning says so. Either
@@ -532,10 +532,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         from .runfiles import HALL_OF_FAME_FILE, RunFileError
 
         names = tuple(record["variable_names"])
+        errors = (
+            table["constant_errors"].tolist()
+            if "constant_errors" in table.columns
+            else [""] * len(table)
+        )
         expressions = []
-        for row, text in enumerate(table["equation"]):
+        for row, (text, error_text) in enumerate(
+            zip(table["equation"], errors, strict=True)
+        ):
             try:
-                expressions.append(Expression.from_string(text, names))
+                expressions.append(
+                    _with_errors(Expression.from_string(text, names), error_text)
+                )
             except ValueError as error:
                 raise RunFileError(
                     f"{folder}/{HALL_OF_FAME_FILE}, row {row + 1}: cannot read "
@@ -949,6 +958,24 @@ def _recorded_parameters(cls, record: dict, folder) -> dict:
         # A RandomState object was recorded as text; its draw is the seed.
         parameters["random_state"] = record.get("seed")
     return parameters
+
+
+def _with_errors(expression: Expression, text) -> Expression:
+    """``expression`` with the standard errors written in ``text`` (one per
+    constant, space-separated); unknown errors where they do not match."""
+    try:
+        errors = [float(word) for word in str(text).split()]
+    except ValueError:
+        errors = []
+    if len(errors) != expression.n_constants:
+        return expression
+    return Expression(
+        expression.opcodes,
+        expression.arguments,
+        expression.constants,
+        expression.variable_names,
+        constant_errors=errors,
+    )
 
 
 def _operator_names(names, default: tuple[str, ...]) -> tuple[str, ...]:

@@ -35,7 +35,17 @@ logger = logging.getLogger("lawfinder")
 HALL_OF_FAME_FILE = "hall_of_fame.csv"
 RUN_FILE = "run.json"
 STATE_FILE = "search_state.npz"
-HALL_OF_FAME_COLUMNS = ("complexity", "dof", "loss", "score", "equation", "chosen")
+HALL_OF_FAME_COLUMNS = (
+    "complexity",
+    "dof",
+    "loss",
+    "score",
+    "equation",
+    "constant_errors",
+    "chosen",
+)
+# Files written before the standard errors were stored lack this column.
+_OPTIONAL_COLUMNS = ("constant_errors",)
 
 # Version of the layout of run.json: raised when a reader of the old layout
 # would misread the new one.
@@ -192,11 +202,18 @@ def hall_of_fame_table(regressor) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns complexity, dof, loss, score, equation and chosen (True on the
-        row of the equation the estimator selected), one row per complexity.
+        Columns complexity, dof, loss, score, equation, constant_errors (the
+        standard error of each constant of the equation, in the order they
+        appear in it, space-separated, ``nan`` where unknown) and chosen (True
+        on the row of the equation the estimator selected), one row per
+        complexity.
     """
     equations = regressor.equations_
-    table = equations.loc[:, list(HALL_OF_FAME_COLUMNS[:-1])].copy()
+    table = equations.loc[:, ["complexity", "dof", "loss", "score", "equation"]].copy()
+    table["constant_errors"] = [
+        " ".join(repr(float(error)) for error in expression.constant_errors)
+        for expression in equations["expression"]
+    ]
     table["chosen"] = equations.index == regressor.best_index_
     return table.reset_index(drop=True)
 
@@ -491,13 +508,17 @@ def read_hall_of_fame(folder) -> pd.DataFrame:
         # Equations stay text even where one reads like a number or "nan".
         table = pd.read_csv(
             path,
-            dtype={"equation": str},
+            dtype={"equation": str, "constant_errors": str},
             keep_default_na=False,
             na_values={"loss": [""], "score": [""]},
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
         raise RunFileError(f"{path} is not a readable CSV file: {error}") from None
-    missing = [name for name in HALL_OF_FAME_COLUMNS if name not in table.columns]
+    missing = [
+        name
+        for name in HALL_OF_FAME_COLUMNS
+        if name not in table.columns and name not in _OPTIONAL_COLUMNS
+    ]
     if missing:
         raise RunFileError(
             f"{path} lacks the column(s) {', '.join(missing)}; expected "
