@@ -319,6 +319,7 @@ def _solve_plain(
     if (
         "transforms" in strategies
         and depth < STRUCTURE_DEPTH
+        and X.shape[1] > BRUTE_FORCE_VARIABLES
         and weights is None
         and _seconds_left(options, start) >= STRUCTURE_LEAST_SECONDS
     ):
@@ -327,7 +328,7 @@ def _solve_plain(
         )
         parts, part_evals = parts + found, part_evals + found_evals
         if found and min(entry.loss for entry in found) <= _exact_loss(data):
-            say("transforms: the transformed-back formula is exact")
+            say("transforms: the formula transformed back is exact; no evolution")
             return SearchResult(
                 hall_of_fame=merge_entries(parts),
                 n_evals=part_evals,
@@ -339,7 +340,10 @@ def _solve_plain(
 
     alongside = []
     if "brute_force" in strategies and X.shape[1] <= BRUTE_FORCE_VARIABLES:
-        alongside.append(_BruteForceAlongside(data, options))
+        transforms = (
+            _usable_transforms(X, y, options) if "transforms" in strategies else []
+        )
+        alongside.append(_BruteForceAlongside(data, options, names, transforms))
 
     remaining = _remaining(options, start)
     result = run_search(
@@ -367,9 +371,17 @@ def _solve_plain(
             f"brute force: {len(found)} equations, best loss {best.loss:.3g} "
             f"at complexity {best.complexity}"
         )
+    if brute.exact_from == "transform":
+        best = min(found, key=lambda entry: entry.loss)
+        say(f"transforms: exact at complexity {best.complexity}")
     entries = merge_entries(result.hall_of_fame, found)
-    stopped_by = "exact fit (brute force)" if brute.exact else result.stopped_by
-    return replace(result, hall_of_fame=entries, stopped_by=stopped_by)
+    stopped_by = f"exact fit ({brute.exact_from})" if brute.exact else result.stopped_by
+    return replace(
+        result,
+        hall_of_fame=entries,
+        stopped_by=stopped_by,
+        n_evals=result.n_evals + brute.n_scored,
+    )
 
 
 def _structure(X, y, options, names, strategies, say, start, depth, data):
@@ -475,70 +487,63 @@ def _structure(X, y, options, names, strategies, say, start, depth, data):
     return entries, n_evals
 
 
-def _transformed(X, y, options, names, strategies, say, start, depth, data):
-    """Candidates from solving transforms of ``y``, and the evaluations spent.
-
-    With one or two variables every transform is enumerated by brute force
-    for a moment; with more, the transform that is much closer to a
-    polynomial in ``X`` than ``y`` is (if one is) is solved as a smaller
-    problem. Formulas found are transformed back and refitted on ``y``.
-    """
+def _usable_transforms(X, y, options) -> list:
+    """Transforms of ``y`` defined on it whose inverse the search may use."""
     from . import structure
 
     operators = set(options.unary_operators) | set(MONOMIAL_OPERATORS)
-    usable = [
+    return [
         transform
         for transform in structure.transforms(y, X)
         if TRANSFORM_INVERSES[transform.name] in operators
     ]
-    if X.shape[1] <= BRUTE_FORCE_VARIABLES and "brute_force" in strategies:
-        counts = {"n_scored": 0}
-        solved = [
-            (transform, _brute_forced(X, transform.function(y), options, counts))
-            for transform in usable
-        ]
-        n_evals = counts["n_scored"]
-    else:
-        baseline = structure.polynomial_error(X, y)
-        simpler = [t for t in usable if t.error <= TRANSFORM_GAIN * baseline]
-        if not baseline > TRANSFORM_LEAST_ERROR or not simpler:
-            return [], 0
-        transform = simpler[0]
-        say(f"{transform.describe()}, against {baseline:.2g} for y")
-        result = _solve_plain(
-            X,
-            transform.function(y),
-            None,
-            _sub_options(options, start),
-            names,
-            strategies - {"transforms"},
-            (),
-            say,
-            time.perf_counter(),
-            depth + 1,
-        )
-        solved = [(transform, result.hall_of_fame)]
-        n_evals = result.n_evals
+
+
+def _transformed(X, y, options, names, strategies, say, start, depth, data):
+    """Candidates from a transform of ``y`` that is much closer to a
+    polynomial in ``X`` than ``y`` is, solved as a smaller problem, and the
+    evaluations spent on it. (Problems of one or two variables enumerate
+    every transform beside the search instead: see _BruteForceAlongside.)"""
+    from . import structure
+
+    baseline = structure.polynomial_error(X, y)
+    simpler = [
+        transform
+        for transform in _usable_transforms(X, y, options)
+        if transform.error <= TRANSFORM_GAIN * baseline
+    ]
+    if not baseline > TRANSFORM_LEAST_ERROR or not simpler:
+        return [], 0
+    transform = simpler[0]
+    say(f"{transform.describe()}, against {baseline:.2g} for y")
+    result = _solve_plain(
+        X,
+        transform.function(y),
+        None,
+        _sub_options(options, start),
+        names,
+        strategies - {"transforms"},
+        (),
+        say,
+        time.perf_counter(),
+        depth + 1,
+    )
 
     settings = CycleSettings.from_options(options)
     allowed = _allowed_opcodes(options, MONOMIAL_OPERATORS)
     entries = []
-    for transform, hall_of_fame in solved:
-        for inner in _most_accurate_entries(hall_of_fame, names):
-            entry = entry_from_sympy(
-                _transformed_back(transform.name, inner),
-                names,
-                allowed,
-                settings.complexity_of,
-                data,
-                FINAL_ITERATIONS,
-            )
-            if entry is not None and entry.complexity <= options.maxsize:
-                entries.append(entry)
-    if entries and min(e.loss for e in entries) <= _exact_loss(data):
-        best = min(entries, key=lambda entry: entry.loss)
-        say(f"transforms: exact at complexity {best.complexity}")
-    return entries, n_evals
+    for inner in _most_accurate_entries(result.hall_of_fame, names):
+        entry = entry_from_sympy(
+            _transformed_back(transform.name, inner),
+            names,
+            allowed,
+            settings.complexity_of,
+            data,
+            FINAL_ITERATIONS,
+        )
+        if entry is not None and entry.complexity <= options.maxsize:
+            entries.append(entry)
+    return entries, result.n_evals
 
 
 def _brute_forced(X, target, options, counts) -> list:
@@ -630,21 +635,28 @@ def _sub_options(options: SearchOptions, start: float) -> SearchOptions:
         spent = time.perf_counter() - start
         share = max((options.timeout - spent) * SUB_PROBLEM_SHARE, 1.0)
         return replace(options, timeout=share)
+    # Without a time limit, a quarter of the iterations on a quarter of the
+    # islands: the parts are smaller problems than the whole.
     iterations = max(1, (options.niterations or 4) // 4)
-    return replace(options, niterations=iterations)
+    populations = max(2, options.populations // 4)
+    return replace(options, niterations=iterations, populations=populations)
 
 
 class _BruteForceAlongside:
-    """Brute force in a thread beside the evolutionary search.
+    """Brute force in a thread beside the evolutionary search: on ``y``, then,
+    with ``transforms``, on each transform of ``y``, its equations transformed
+    back and refitted on ``y``.
 
     It starts after the first iteration, once the search's kernels are
     compiled (compiling needs the interpreter, running does not), and an
     exact fit stops the search.
     """
 
-    def __init__(self, data, options: SearchOptions) -> None:
+    def __init__(self, data, options: SearchOptions, names, transforms=()) -> None:
         self.data = data
         self.options = options
+        self.names = list(names)
+        self.transforms = list(transforms)
         if options.timeout is None:
             self.seconds, self.length = None, BRUTE_FORCE_LENGTH_UNTIMED
         else:
@@ -652,11 +664,13 @@ class _BruteForceAlongside:
             self.length = BRUTE_FORCE_LENGTH
         self.thread: threading.Thread | None = None
         self.entries: list = []
+        self.exact_from = ""  # "brute force" or "transform" once exact
+        self.n_scored = 0
         self.error: BaseException | None = None
 
     @property
     def exact(self) -> bool:
-        return any(entry.loss <= _exact_loss(self.data) for entry in self.entries)
+        return bool(self.exact_from)
 
     def on_iteration(self, state) -> bool:
         if self.thread is None:
@@ -668,6 +682,7 @@ class _BruteForceAlongside:
         from .brute_force import brute_force
 
         settings = CycleSettings.from_options(self.options)
+        counts = {"n_scored": 0}
         try:
             entries = brute_force(
                 self.data,
@@ -676,11 +691,44 @@ class _BruteForceAlongside:
                 settings.complexity_of,
                 max_length=self.length,
                 time_limit=self.seconds,
+                counts=counts,
             )
+            self._add(entries, "brute force")
+            for transform in self.transforms:
+                if self.exact:
+                    break
+                target = transform.function(self.data.y)
+                found = _brute_forced(self.data.XT.T, target, self.options, counts)
+                self._add(self._transformed_back(transform, found), "transform")
         except Exception as error:  # reported by finish(), never lost silently
             self.error = error
-            return
-        self.entries = [e for e in entries if e.complexity <= self.options.maxsize]
+        finally:
+            self.n_scored = counts["n_scored"]
+
+    def _add(self, entries, source: str) -> None:
+        kept = [e for e in entries if e.complexity <= self.options.maxsize]
+        # A new list, not an append: the search thread reads it meanwhile.
+        self.entries = self.entries + kept
+        exact = _exact_loss(self.data)
+        if not self.exact_from and any(entry.loss <= exact for entry in kept):
+            self.exact_from = source
+
+    def _transformed_back(self, transform, hall_of_fame) -> list:
+        settings = CycleSettings.from_options(self.options)
+        allowed = _allowed_opcodes(self.options, MONOMIAL_OPERATORS)
+        entries = []
+        for inner in _most_accurate_entries(hall_of_fame, self.names):
+            entry = entry_from_sympy(
+                _transformed_back(transform.name, inner),
+                self.names,
+                allowed,
+                settings.complexity_of,
+                self.data,
+                FINAL_ITERATIONS,
+            )
+            if entry is not None:
+                entries.append(entry)
+        return entries
 
     def finish(self, wait: bool = True) -> list:
         """Wait for the enumeration (it keeps its own time limit); without
