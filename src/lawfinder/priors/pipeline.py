@@ -307,14 +307,7 @@ def _solve_plain(
         )
         if parts and min(entry.loss for entry in parts) <= _exact_loss(data):
             say("structure: the recombined formula is exact; evolution is skipped")
-            return SearchResult(
-                hall_of_fame=merge_entries(parts),
-                n_evals=part_evals,
-                n_iterations=0,
-                elapsed=time.perf_counter() - start,
-                stopped_by="exact fit (structure)",
-                seed=options.random_state,
-            )
+            return _without_evolution(parts, part_evals, "structure", options, start)
 
     if (
         "transforms" in strategies
@@ -329,14 +322,7 @@ def _solve_plain(
         parts, part_evals = parts + found, part_evals + found_evals
         if found and min(entry.loss for entry in found) <= _exact_loss(data):
             say("transforms: the formula transformed back is exact; no evolution")
-            return SearchResult(
-                hall_of_fame=merge_entries(parts),
-                n_evals=part_evals,
-                n_iterations=0,
-                elapsed=time.perf_counter() - start,
-                stopped_by="exact fit (transform)",
-                seed=options.random_state,
-            )
+            return _without_evolution(parts, part_evals, "transform", options, start)
 
     alongside = []
     if "brute_force" in strategies and X.shape[1] <= BRUTE_FORCE_VARIABLES:
@@ -381,6 +367,18 @@ def _solve_plain(
         hall_of_fame=entries,
         stopped_by=stopped_by,
         n_evals=result.n_evals + brute.n_scored,
+    )
+
+
+def _without_evolution(entries, n_evals, source, options, start) -> SearchResult:
+    """The result of a problem that a prior solved exactly before evolution."""
+    return SearchResult(
+        hall_of_fame=merge_entries(entries),
+        n_evals=n_evals,
+        n_iterations=0,
+        elapsed=time.perf_counter() - start,
+        stopped_by=f"exact fit ({source})",
+        seed=options.random_state,
     )
 
 
